@@ -1,0 +1,84 @@
+/**
+ * What one analysis of a knee study produces: the boxes per view in the original image's pixel
+ * coordinates, the view and patient decisions, and which model made them. This is also the JSON
+ * that `knee-tumor analyze --json` prints and that `knee-tumor evaluate` accepts as predictions.
+ */
+
+/** The two radiographic views the method needs. */
+export type ViewName = 'AP' | 'LATERAL';
+export const VIEW_NAMES: readonly ViewName[] = ['AP', 'LATERAL'];
+
+export type Laterality = 'L' | 'R' | 'B';
+
+/** A reference to one DICOM image (SOP instance) in a study. */
+export interface InstanceRef {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+}
+
+/** An axis-aligned box in image pixels: (x, y) is the top-left corner. */
+export interface PixelBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** One detected lesion after the ensemble's merge. */
+export interface LesionBox extends PixelBox {
+  /** Ensemble confidence 0..1 (objectness x class probability of the kept box). */
+  confidence: number;
+  /** How many of the fold models had a box overlapping this one (IoU >= the NMS threshold). */
+  foldsAgreeing: number;
+  foldCount: number;
+}
+
+/** Something a user should know about the result that does not stop the analysis. */
+export interface AnalysisFlag {
+  code: 'ambiguous-view-labels' | 'view-from-fallback-attribute' | 'laterality-mismatch' | 'multiple-candidates';
+  message: string;
+}
+
+export interface ModelIdentity {
+  name: string;
+  version: string;
+  /** sha256 of the manifest file, which itself pins every fold file by sha256. */
+  manifestSha256: string;
+}
+
+export interface ViewFinding {
+  view: ViewName;
+  instance: InstanceRef;
+  laterality?: Laterality;
+  imageSize: { width: number; height: number };
+  boxes: LesionBox[];
+  /** Highest box confidence on this view, 0 when there is no box. */
+  score: number;
+  positive: boolean;
+}
+
+export interface PatientFinding {
+  /** Highest box confidence over both views (the method's patient score for ROC analysis). */
+  score: number;
+  positive: boolean;
+}
+
+export const AI_NOTICE =
+  'AI-generated result (second reader). Not a diagnosis; a clinician must review the images.';
+
+export interface AnalysisResult {
+  kind: 'knee-tumor-analysis';
+  schemaVersion: 1;
+  studyInstanceUid: string;
+  /** DICOM PatientID of the study, for matching with a reference set; never logged. */
+  patientId?: string;
+  model: ModelIdentity;
+  operatingThreshold: number;
+  views: ViewFinding[];
+  patient: PatientFinding;
+  flags: AnalysisFlag[];
+  aiGenerated: true;
+  notice: string;
+  analysedAt: string;
+}

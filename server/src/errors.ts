@@ -1,0 +1,91 @@
+/**
+ * The one error family of the service. Every refusal or failure that a user can meet is a
+ * KneeTumorError with a stable code, a reason in plain words (never patient data), and whether
+ * retrying later can help (a server that is down) or not (a CT where a radiograph belongs).
+ */
+export type ErrorCode =
+  // configuration and model
+  | 'config-invalid'
+  | 'model-invalid'
+  | 'execution-provider-unavailable'
+  // the study does not fit the method
+  | 'study-not-found'
+  | 'view-missing'
+  | 'not-radiograph'
+  | 'not-knee'
+  // the images cannot be read
+  | 'dicom-unreadable'
+  | 'unsupported-transfer-syntax'
+  | 'pixel-data-invalid'
+  // other systems
+  | 'pacs-unreachable'
+  | 'pacs-error'
+  | 'fhir-unreachable'
+  | 'fhir-error'
+  // requests made to us
+  | 'bad-request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'internal';
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  'config-invalid': 500,
+  'model-invalid': 500,
+  'execution-provider-unavailable': 500,
+  'study-not-found': 404,
+  'view-missing': 422,
+  'not-radiograph': 422,
+  'not-knee': 422,
+  'dicom-unreadable': 422,
+  'unsupported-transfer-syntax': 422,
+  'pixel-data-invalid': 422,
+  'pacs-unreachable': 503,
+  'pacs-error': 502,
+  'fhir-unreachable': 503,
+  'fhir-error': 502,
+  'bad-request': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  internal: 500,
+};
+
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['pacs-unreachable', 'pacs-error', 'fhir-unreachable', 'fhir-error']);
+
+export class KneeTumorError extends Error {
+  override readonly name = 'KneeTumorError';
+  readonly code: ErrorCode;
+  /** Free of patient data, safe to log and to show to a clinician or integrator. */
+  readonly reason: string;
+
+  constructor(code: ErrorCode, reason: string, options?: { cause?: unknown }) {
+    super(`${code}: ${reason}`, options);
+    this.code = code;
+    this.reason = reason;
+  }
+
+  get httpStatus(): number {
+    return HTTP_STATUS[this.code];
+  }
+
+  /** True when the same work may succeed later (an unreachable or failing server). */
+  get retryable(): boolean {
+    return RETRYABLE.has(this.code);
+  }
+
+  toJSON(): { code: ErrorCode; reason: string } {
+    return { code: this.code, reason: this.reason };
+  }
+}
+
+export function isKneeTumorError(error: unknown): error is KneeTumorError {
+  return error instanceof KneeTumorError;
+}
+
+/** Wraps anything thrown into the family, keeping a KneeTumorError as it is. */
+export function asKneeTumorError(error: unknown, code: ErrorCode, reason: string): KneeTumorError {
+  return isKneeTumorError(error) ? error : new KneeTumorError(code, reason, { cause: error });
+}

@@ -1,0 +1,107 @@
+/**
+ * Starts a real Orthanc (Debian's, with the DICOMweb and GDCM plugins) on free loopback ports with
+ * a temporary storage folder, for one test file. Orthanc binds every interface unless told not to,
+ * so remote access is refused and only loopback clients can talk to it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export interface OrthancOptions {
+  /** Lua scripts loaded at start (e.g. the stable-study trigger). */
+  luaScripts?: string[];
+  /** Seconds without new instances before a study is stable (Orthanc's StableAge). */
+  stableAgeSeconds?: number;
+  /** When set, HTTP basic auth is required with these credentials. */
+  credentials?: { username: string; password: string };
+}
+
+export interface RunningOrthanc {
+  url: string;
+  dicomWebUrl: string;
+  httpPort: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilUp(url: string, headers: Record<string, string>, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`Orthanc exited with ${child.exitCode}:\n${log()}`);
+    try {
+      const response = await fetch(`${url}/system`, { headers });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Orthanc did not answer within 20 s:\n${log()}`);
+}
+
+export async function startOrthanc(options: OrthancOptions = {}): Promise<RunningOrthanc> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'orthanc-test-'));
+  const httpPort = await freePort();
+  const dicomPort = await freePort();
+  const config = {
+    Name: 'KneeTumorTest',
+    StorageDirectory: path.join(dir, 'db'),
+    IndexDirectory: path.join(dir, 'db'),
+    Plugins: ['/usr/share/orthanc/plugins/libOrthancDicomWeb.so', '/usr/share/orthanc/plugins/libOrthancGdcm.so'],
+    HttpPort: httpPort,
+    DicomPort: dicomPort,
+    RemoteAccessAllowed: false,
+    AuthenticationEnabled: Boolean(options.credentials),
+    RegisteredUsers: options.credentials ? { [options.credentials.username]: options.credentials.password } : {},
+    StableAge: options.stableAgeSeconds ?? 60,
+    LuaScripts: options.luaScripts ?? [],
+    ConcurrentJobs: 1,
+    DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true, Ssl: false, StudiesMetadata: 'Full', SeriesMetadata: 'Full' },
+    Gdcm: { Enable: true },
+  };
+  const configPath = path.join(dir, 'orthanc.json');
+  await writeFile(configPath, JSON.stringify(config, null, 2));
+  const child = spawn('/usr/sbin/Orthanc', [configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const url = `http://127.0.0.1:${httpPort}`;
+  const headers: Record<string, string> = options.credentials
+    ? { Authorization: `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}` }
+    : {};
+  try {
+    await waitUntilUp(url, headers, child, () => output);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url,
+    dicomWebUrl: `${url}/dicom-web`,
+    httpPort,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
