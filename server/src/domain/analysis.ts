@@ -36,7 +36,12 @@ export interface LesionBox extends PixelBox {
 
 /** Something a user should know about the result that does not stop the analysis. */
 export interface AnalysisFlag {
-  code: 'ambiguous-view-labels' | 'view-from-fallback-attribute' | 'laterality-mismatch' | 'multiple-candidates';
+  code:
+    | 'ambiguous-view-labels'
+    | 'view-from-fallback-attribute'
+    | 'laterality-mismatch'
+    | 'multiple-candidates'
+    | 'body-part-unconfirmed';
   message: string;
 }
 

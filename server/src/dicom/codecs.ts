@@ -1,0 +1,156 @@
+/**
+ * Decodes one frame to stored pixel values, by transfer syntax, with the cornerstone WASM codecs
+ * (JPEG baseline, JPEG-LS, JPEG 2000), jpeg-lossless-decoder-js (JPEG Lossless) and our RLE
+ * decoder. A syntax not listed here is refused as unsupported so that the DICOMweb step can ask
+ * the server to transcode instead.
+ */
+import openJpegFactory from '@cornerstonejs/codec-openjpeg/decodewasmjs';
+import charlsFactory from '@cornerstonejs/codec-charls/decodewasmjs';
+import libJpegTurboFactory from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs';
+import type { WasmDecoder } from 'wasm-image-decoder';
+import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js';
+import { KneeTumorError } from '../errors';
+import type { ImageHeader } from './image-header';
+import { decodeRle } from './rle';
+import { TRANSFER_SYNTAX as TS } from './tags';
+
+/** Stored values of one single-sample frame, row-major. */
+export type StoredPixels = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array;
+
+type WasmCodec = 'openjpeg' | 'charls' | 'libjpeg-turbo';
+
+const SUPPORTED: Record<string, string> = {
+  [TS.ImplicitVRLittleEndian]: 'Implicit VR Little Endian',
+  [TS.ExplicitVRLittleEndian]: 'Explicit VR Little Endian',
+  [TS.ExplicitVRBigEndian]: 'Explicit VR Big Endian',
+  [TS.JPEGBaseline8Bit]: 'JPEG Baseline',
+  [TS.JPEGLossless]: 'JPEG Lossless',
+  [TS.JPEGLosslessSV1]: 'JPEG Lossless SV1',
+  [TS.JPEGLSLossless]: 'JPEG-LS Lossless',
+  [TS.JPEGLSNearLossless]: 'JPEG-LS Near-Lossless',
+  [TS.JPEG2000Lossless]: 'JPEG 2000 Lossless',
+  [TS.JPEG2000]: 'JPEG 2000',
+  [TS.RLELossless]: 'RLE Lossless',
+};
+
+export function isSupportedTransferSyntax(uid: string): boolean {
+  return uid in SUPPORTED;
+}
+
+export const SUPPORTED_TRANSFER_SYNTAXES: readonly string[] = Object.keys(SUPPORTED);
+
+// Each WASM module is instantiated once per process and its decoder classes reused.
+const wasmModules = new Map<WasmCodec, Promise<WasmDecoder>>();
+
+function newWasmDecoder(codec: WasmCodec): Promise<WasmDecoder> {
+  const cached = wasmModules.get(codec);
+  if (cached) return cached;
+  // OpenJPEG prints progress lines on stdout, which would corrupt `--json` output.
+  const quiet = { print: () => undefined, printErr: () => undefined };
+  const created =
+    codec === 'openjpeg'
+      ? openJpegFactory(quiet).then((m) => new m.J2KDecoder())
+      : codec === 'charls'
+        ? charlsFactory(quiet).then((m) => new m.JpegLSDecoder())
+        : libJpegTurboFactory(quiet).then((m) => new m.JPEGDecoder());
+  wasmModules.set(codec, created);
+  return created;
+}
+
+// The decoders share WASM memory, so calls to one decoder are serialised.
+const decoderQueues = new Map<WasmCodec, Promise<unknown>>();
+
+async function decodeWithWasm(codec: WasmCodec, frame: Uint8Array): Promise<{ bytes: Uint8Array; signed: boolean; bits: number; width: number; height: number; components: number }> {
+  const previous = decoderQueues.get(codec) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(async () => {
+    const decoder = await newWasmDecoder(codec);
+    decoder.getEncodedBuffer(frame.length).set(frame);
+    decoder.decode();
+    const info = decoder.getFrameInfo();
+    const bytes = new Uint8Array(decoder.getDecodedBuffer());
+    return { bytes, signed: info.isSigned, bits: info.bitsPerSample, width: info.width, height: info.height, components: info.componentCount };
+  });
+  decoderQueues.set(codec, run);
+  return run;
+}
+
+function typedView(bytes: Uint8Array, bytesPerSample: number, signed: boolean): StoredPixels {
+  // Copy into an aligned buffer: a subarray of a file may start at an odd offset.
+  const aligned = bytes.byteOffset % bytesPerSample === 0 ? bytes : bytes.slice();
+  const length = aligned.byteLength / bytesPerSample;
+  switch (bytesPerSample) {
+    case 1:
+      return signed ? new Int8Array(aligned.buffer, aligned.byteOffset, length) : aligned;
+    case 2:
+      return signed ? new Int16Array(aligned.buffer, aligned.byteOffset, length) : new Uint16Array(aligned.buffer, aligned.byteOffset, length);
+    case 4:
+      return signed ? new Int32Array(aligned.buffer, aligned.byteOffset, length) : new Uint32Array(aligned.buffer, aligned.byteOffset, length);
+    default:
+      throw new KneeTumorError('pixel-data-invalid', `${bytesPerSample * 8} bits per sample are not supported`);
+  }
+}
+
+function swapBytes(bytes: Uint8Array, bytesPerSample: number): Uint8Array {
+  const swapped = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i += bytesPerSample) {
+    for (let b = 0; b < bytesPerSample; b++) swapped[i + b] = bytes[i + bytesPerSample - 1 - b] ?? 0;
+  }
+  return swapped;
+}
+
+function checkDecodedSize(header: ImageHeader, width: number, height: number, components: number, syntax: string): void {
+  if (width !== header.columns || height !== header.rows || components !== 1) {
+    throw new KneeTumorError(
+      'pixel-data-invalid',
+      `the ${syntax} stream is ${width} x ${height} x ${components}, the header says ${header.columns} x ${header.rows} x 1`,
+    );
+  }
+}
+
+/** Decodes the first frame into stored values (before any LUT). Only grayscale is accepted. */
+export async function decodeFrame(header: ImageHeader, frame: Uint8Array): Promise<StoredPixels> {
+  const syntax = header.transferSyntaxUid;
+  if (!isSupportedTransferSyntax(syntax)) {
+    throw new KneeTumorError('unsupported-transfer-syntax', `transfer syntax ${syntax} cannot be decoded here`);
+  }
+  if (header.samplesPerPixel !== 1 || !header.photometricInterpretation.startsWith('MONOCHROME')) {
+    throw new KneeTumorError(
+      'pixel-data-invalid',
+      `a ${header.photometricInterpretation} image with ${header.samplesPerPixel} samples per pixel is not a grayscale radiograph`,
+    );
+  }
+  const bytesPerSample = Math.ceil(header.bitsAllocated / 8);
+  const signed = header.pixelRepresentation === 1;
+  const pixels = header.rows * header.columns;
+  const name = SUPPORTED[syntax] ?? syntax;
+  try {
+    switch (syntax) {
+      case TS.ImplicitVRLittleEndian:
+      case TS.ExplicitVRLittleEndian:
+        return typedView(frame.subarray(0, pixels * bytesPerSample), bytesPerSample, signed);
+      case TS.ExplicitVRBigEndian:
+        return typedView(swapBytes(frame.subarray(0, pixels * bytesPerSample), bytesPerSample), bytesPerSample, signed);
+      case TS.RLELossless:
+        return typedView(decodeRle(frame, pixels, bytesPerSample), bytesPerSample, signed);
+      case TS.JPEGLossless:
+      case TS.JPEGLosslessSV1: {
+        const copy = frame.slice();
+        const decoded = new JpegLosslessDecoder().decode(copy.buffer, 0, copy.length, bytesPerSample);
+        const bytes = new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
+        if (bytes.length < pixels * bytesPerSample) throw new KneeTumorError('pixel-data-invalid', `the ${name} stream decodes to too few pixels`);
+        return typedView(bytes.subarray(0, pixels * bytesPerSample), bytesPerSample, signed);
+      }
+      default: {
+        const codec: WasmCodec = syntax === TS.JPEGBaseline8Bit ? 'libjpeg-turbo' : syntax.startsWith('1.2.840.10008.1.2.4.8') ? 'charls' : 'openjpeg';
+        const decoded = await decodeWithWasm(codec, frame);
+        checkDecodedSize(header, decoded.width, decoded.height, decoded.components, name);
+        const sampleBytes = decoded.bits > 8 ? 2 : 1;
+        return typedView(decoded.bytes, sampleBytes, signed);
+      }
+    }
+  } catch (cause) {
+    if (cause instanceof KneeTumorError) throw cause;
+    const reason = cause instanceof Error ? cause.message : typeof cause === 'number' ? `codec error ${cause}` : String(cause);
+    throw new KneeTumorError('pixel-data-invalid', `the ${name} pixel data cannot be decoded: ${reason}`, { cause });
+  }
+}

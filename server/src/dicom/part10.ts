@@ -1,0 +1,138 @@
+/**
+ * Reads a DICOM Part 10 file (the WADO-RS instance or a file on disk): its image header and the
+ * encoded bytes of its first frame. dicom-parser reads lazily, so a header-only read is cheap.
+ */
+import * as dicomParser from 'dicom-parser';
+import { KneeTumorError } from '../errors';
+import { TAG, TRANSFER_SYNTAX } from './tags';
+import type { ImageHeader, LookupTable, VoiLutFunction } from './image-header';
+
+export interface Part10Image {
+  header: ImageHeader;
+  /** The first frame as stored: native pixels or one encapsulated (compressed) frame. */
+  encodedFrame: Uint8Array;
+}
+
+/** Parses a Part 10 file; a file that is not DICOM is refused with the parser's reason. */
+export function parsePart10(bytes: Uint8Array, options: { headerOnly?: boolean } = {}): dicomParser.DataSet {
+  if (bytes.length < 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== 'DICM') {
+    throw new KneeTumorError('dicom-unreadable', 'not a DICOM Part 10 file (no DICM prefix at byte 128)');
+  }
+  try {
+    return dicomParser.parseDicom(bytes, options.headerOnly ? { untilTag: TAG.PixelData } : {});
+  } catch (cause) {
+    const reason = typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : 'unknown parser error';
+    throw new KneeTumorError('dicom-unreadable', `the DICOM file cannot be parsed: ${reason}`, { cause });
+  }
+}
+
+function parseNumbers(value: string | undefined): number[] {
+  if (!value) return [];
+  return value
+    .split('\\')
+    .map((v) => Number.parseFloat(v))
+    .filter((v) => Number.isFinite(v));
+}
+
+function required(dataSet: dicomParser.DataSet, tag: string, name: string): number {
+  const value = dataSet.uint16(tag);
+  if (value === undefined) throw new KneeTumorError('pixel-data-invalid', `the image has no ${name}`);
+  return value;
+}
+
+function readLut(item: dicomParser.DataSet, pixelRepresentation: 0 | 1, name: string): LookupTable {
+  const descriptor = item.elements[TAG.LUTDescriptor];
+  const dataElement = item.elements[TAG.LUTData];
+  if (!descriptor || !dataElement || descriptor.length < 6) {
+    throw new KneeTumorError('pixel-data-invalid', `the ${name} has no usable LUT Descriptor or LUT Data`);
+  }
+  const entries = item.uint16(TAG.LUTDescriptor, 0) || 65536;
+  // The first mapped value is signed when the pixels are (PS3.3 C.11.1.1.1).
+  const firstMapped = pixelRepresentation === 1 ? (item.int16(TAG.LUTDescriptor, 1) ?? 0) : (item.uint16(TAG.LUTDescriptor, 1) ?? 0);
+  const bitsPerEntry = item.uint16(TAG.LUTDescriptor, 2) ?? 16;
+  const data = new Uint16Array(entries);
+  const bytesPerEntry = dataElement.length >= entries * 2 ? 2 : 1;
+  if (dataElement.length < entries * bytesPerEntry) {
+    throw new KneeTumorError('pixel-data-invalid', `the ${name} holds fewer entries than its descriptor says`);
+  }
+  for (let i = 0; i < entries; i++) {
+    data[i] = bytesPerEntry === 2 ? (item.uint16(TAG.LUTData, i) ?? 0) : (item.byteArray[dataElement.dataOffset + i] ?? 0);
+  }
+  return { firstMapped, bitsPerEntry, data };
+}
+
+function firstItem(dataSet: dicomParser.DataSet, tag: string): dicomParser.DataSet | undefined {
+  return dataSet.elements[tag]?.items?.[0]?.dataSet;
+}
+
+function voiLutFunction(value: string | undefined): VoiLutFunction {
+  const normalised = value?.trim().toUpperCase();
+  return normalised === 'SIGMOID' || normalised === 'LINEAR_EXACT' ? normalised : 'LINEAR';
+}
+
+export function readImageHeader(dataSet: dicomParser.DataSet): ImageHeader {
+  const pixelRepresentation = dataSet.uint16(TAG.PixelRepresentation) === 1 ? 1 : 0;
+  const bitsAllocated = required(dataSet, TAG.BitsAllocated, 'Bits Allocated');
+  const modalityLutItem = firstItem(dataSet, TAG.ModalityLUTSequence);
+  const voiLutItem = firstItem(dataSet, TAG.VOILUTSequence);
+  const centers = parseNumbers(dataSet.string(TAG.WindowCenter));
+  const widths = parseNumbers(dataSet.string(TAG.WindowWidth));
+  const slope = parseNumbers(dataSet.string(TAG.RescaleSlope))[0];
+  const intercept = parseNumbers(dataSet.string(TAG.RescaleIntercept))[0];
+  return {
+    transferSyntaxUid: dataSet.string(TAG.TransferSyntaxUID) ?? TRANSFER_SYNTAX.ImplicitVRLittleEndian,
+    sopClassUid: dataSet.string(TAG.SOPClassUID) ?? '',
+    modality: dataSet.string(TAG.Modality)?.toUpperCase() ?? '',
+    rows: required(dataSet, TAG.Rows, 'Rows'),
+    columns: required(dataSet, TAG.Columns, 'Columns'),
+    samplesPerPixel: dataSet.uint16(TAG.SamplesPerPixel) ?? 1,
+    photometricInterpretation: dataSet.string(TAG.PhotometricInterpretation)?.toUpperCase() ?? 'MONOCHROME2',
+    numberOfFrames: dataSet.intString(TAG.NumberOfFrames) ?? 1,
+    bitsAllocated,
+    bitsStored: dataSet.uint16(TAG.BitsStored) ?? bitsAllocated,
+    highBit: dataSet.uint16(TAG.HighBit) ?? bitsAllocated - 1,
+    pixelRepresentation,
+    rescaleSlope: slope ?? 1,
+    rescaleIntercept: intercept ?? 0,
+    modalityLut: modalityLutItem ? readLut(modalityLutItem, pixelRepresentation, 'Modality LUT Sequence') : undefined,
+    windows: centers.slice(0, widths.length).map((center, i) => ({ center, width: widths[i] ?? 0 })),
+    voiLutFunction: voiLutFunction(dataSet.string(TAG.VOILUTFunction)),
+    // The VOI LUT's first mapped value refers to modality values, which are signed when rescaled.
+    voiLut: voiLutItem ? readLut(voiLutItem, 1, 'VOI LUT Sequence') : undefined,
+  };
+}
+
+function encapsulatedFirstFrame(dataSet: dicomParser.DataSet, element: dicomParser.Element, frames: number): Uint8Array {
+  const fragments = element.fragments ?? [];
+  if (fragments.length === 0) throw new KneeTumorError('pixel-data-invalid', 'the encapsulated pixel data has no fragments');
+  try {
+    if (frames === 1) return dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length);
+    const offsets = element.basicOffsetTable?.length ? element.basicOffsetTable : dicomParser.createJPEGBasicOffsetTable(dataSet, element);
+    return dicomParser.readEncapsulatedImageFrame(dataSet, element, 0, offsets);
+  } catch (cause) {
+    throw new KneeTumorError('pixel-data-invalid', 'the encapsulated pixel data cannot be read', { cause });
+  }
+}
+
+function nativeFirstFrame(dataSet: dicomParser.DataSet, element: dicomParser.Element, header: ImageHeader): Uint8Array {
+  const frameBytes = (header.rows * header.columns * header.samplesPerPixel * header.bitsAllocated) / 8;
+  if (element.length < frameBytes || element.dataOffset + frameBytes > dataSet.byteArray.length) {
+    throw new KneeTumorError(
+      'pixel-data-invalid',
+      `the pixel data holds ${element.length} bytes, a ${header.columns} x ${header.rows} frame needs ${frameBytes} (truncated file?)`,
+    );
+  }
+  return dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + frameBytes);
+}
+
+/** Header and first frame of a Part 10 file. Only the first frame is used: radiographs have one. */
+export function readPart10Image(bytes: Uint8Array): Part10Image {
+  const dataSet = parsePart10(bytes);
+  const header = readImageHeader(dataSet);
+  const element = dataSet.elements[TAG.PixelData];
+  if (!element) throw new KneeTumorError('pixel-data-invalid', 'the DICOM file has no pixel data (not an image?)');
+  const encodedFrame = element.encapsulatedPixelData
+    ? encapsulatedFirstFrame(dataSet, element, header.numberOfFrames)
+    : nativeFirstFrame(dataSet, element, header);
+  return { header, encodedFrame };
+}

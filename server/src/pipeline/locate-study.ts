@@ -1,0 +1,194 @@
+/**
+ * Study → its AP and lateral radiographs, from DICOM attributes only: ViewPosition, then the
+ * View Code Sequence, SeriesDescription and ProtocolName as fallbacks; laterality from
+ * ImageLaterality or Laterality; the body part from BodyPartExamined or the descriptions.
+ * A study that does not fit the method is refused with a typed reason; one that fits but whose
+ * labels are ambiguous is analysed and flagged.
+ */
+import { KneeTumorError } from '../errors';
+import type { AnalysisFlag, Laterality, ViewName } from '../domain/analysis';
+import { VIEW_NAMES } from '../domain/analysis';
+import { describeModality, RADIOGRAPH_MODALITIES } from '../dicom/radiograph';
+import type { StudySource, ViewCandidate } from '../sources/study-source';
+
+export interface LocatedView {
+  view: ViewName;
+  candidate: ViewCandidate;
+  laterality?: Laterality;
+  /** The attribute that decided the view, e.g. "ViewPosition AP". */
+  evidence: string;
+}
+
+export interface LocatedStudy {
+  studyInstanceUid: string;
+  patientId?: string;
+  views: Record<ViewName, LocatedView>;
+  flags: AnalysisFlag[];
+}
+
+const VIEW_LABEL: Record<ViewName, string> = { AP: 'AP', LATERAL: 'lateral' };
+
+const FRONTAL_POSITIONS = new Set(['AP', 'PA']);
+const LATERAL_POSITIONS = new Set(['LL', 'RL', 'LAT', 'LATERAL', 'ML', 'LM', 'XTABLE']);
+const FRONTAL_WORDS = new Set(['AP', 'PA', 'FRONTAL', 'ANTEROPOSTERIOR', 'POSTEROANTERIOR', 'ANTERO', 'POSTERO']);
+const LATERAL_WORDS = new Set(['LAT', 'LATERAL', 'LL', 'RL', 'ML', 'LM', 'MEDIOLATERAL', 'LATEROMEDIAL', 'MEDIO', 'LATERO', 'CROSSTABLE']);
+/** DICOM CID 4010 view codes (SNOMED RT ids as DICOM still lists them, and SNOMED CT). */
+const FRONTAL_CODES = new Set(['R-10206', 'R-10214', '399348003', '399182000']);
+const LATERAL_CODES = new Set(['R-10232', 'R-10236', 'R-102CD', 'R-102CF', '399260004', '399352003', '399368009']);
+
+const KNEE_REGIONS = new Set([
+  'KNEE', 'LEG', 'LOWERLEG', 'TIBIA', 'FIBULA', 'FEMUR', 'THIGH', 'PATELLA', 'LOWERLIMB', 'LOWEREXTREMITY', 'EXTREMITY', 'LEGS',
+]);
+const OTHER_REGIONS = new Set([
+  'CHEST', 'THORAX', 'LUNG', 'HEAD', 'SKULL', 'BRAIN', 'FACE', 'NECK', 'ABDOMEN', 'PELVIS', 'HIP', 'SPINE', 'CSPINE', 'TSPINE',
+  'LSPINE', 'SSPINE', 'SACRUM', 'HAND', 'WRIST', 'ELBOW', 'SHOULDER', 'ARM', 'FOREARM', 'UPPERLIMB', 'HUMERUS', 'CLAVICLE',
+  'FOOT', 'ANKLE', 'HEEL', 'TOE', 'BREAST', 'RIB', 'RIBS', 'TEETH', 'JAW', 'HEART',
+]);
+
+type Evidence = { view: ViewName; evidence: string; primary: boolean };
+
+function words(text: string | undefined): string[] {
+  return (text ?? '').toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
+}
+
+function viewFromWords(text: string | undefined): ViewName | 'both' | undefined {
+  const tokens = words(text);
+  const frontal = tokens.some((t) => FRONTAL_WORDS.has(t));
+  const lateral = tokens.some((t) => LATERAL_WORDS.has(t));
+  if (frontal && lateral) return 'both';
+  return frontal ? 'AP' : lateral ? 'LATERAL' : undefined;
+}
+
+function viewFromCodes(candidate: ViewCandidate): ViewName | undefined {
+  for (const code of candidate.viewCodes) {
+    if (code.value && FRONTAL_CODES.has(code.value)) return 'AP';
+    if (code.value && LATERAL_CODES.has(code.value)) return 'LATERAL';
+    const fromMeaning = viewFromWords(code.meaning);
+    if (fromMeaning === 'AP' || fromMeaning === 'LATERAL') return fromMeaning;
+  }
+  return undefined;
+}
+
+/** Every view the attributes point to, strongest first. */
+function viewEvidence(candidate: ViewCandidate): Evidence[] {
+  const found: Evidence[] = [];
+  const position = candidate.viewPosition?.trim().toUpperCase();
+  if (position && FRONTAL_POSITIONS.has(position)) found.push({ view: 'AP', evidence: `ViewPosition ${position}`, primary: true });
+  if (position && LATERAL_POSITIONS.has(position)) found.push({ view: 'LATERAL', evidence: `ViewPosition ${position}`, primary: true });
+  const coded = viewFromCodes(candidate);
+  if (coded) found.push({ view: coded, evidence: 'View Code Sequence', primary: false });
+  for (const [attribute, text] of [
+    ['SeriesDescription', candidate.seriesDescription],
+    ['ProtocolName', candidate.protocolName],
+  ] as const) {
+    const view = viewFromWords(text);
+    if (view === 'AP' || view === 'LATERAL') found.push({ view, evidence: attribute, primary: false });
+  }
+  return found;
+}
+
+function laterality(candidate: ViewCandidate): Laterality | undefined {
+  const value = (candidate.imageLaterality ?? candidate.laterality)?.trim().toUpperCase();
+  return value === 'L' || value === 'R' || value === 'B' ? value : undefined;
+}
+
+function bodyRegion(candidate: ViewCandidate): { knee: boolean; other?: string; stated: boolean } {
+  const bodyPart = candidate.bodyPartExamined?.toUpperCase().replace(/[^A-Z]/g, '');
+  if (bodyPart && KNEE_REGIONS.has(bodyPart)) return { knee: bodyPart === 'KNEE', stated: true };
+  if (bodyPart && OTHER_REGIONS.has(bodyPart)) return { knee: false, other: candidate.bodyPartExamined, stated: true };
+  const described = [candidate.seriesDescription, candidate.protocolName, candidate.studyDescription].flatMap(words);
+  if (described.includes('KNEE')) return { knee: true, stated: true };
+  const otherWord = described.find((w) => OTHER_REGIONS.has(w));
+  return otherWord ? { knee: false, other: otherWord, stated: true } : { knee: false, stated: false };
+}
+
+function byPosition(a: ViewCandidate, b: ViewCandidate): number {
+  return (a.seriesNumber ?? 0) - (b.seriesNumber ?? 0) || (a.instanceNumber ?? 0) - (b.instanceNumber ?? 0);
+}
+
+function summarise(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].map(([v, n]) => `${n} ${v}`).join(', ');
+}
+
+/** Picks the AP and lateral radiographs of one study, or refuses it with the reason. */
+export function selectViews(studyInstanceUid: string, candidates: ViewCandidate[]): LocatedStudy {
+  if (candidates.length === 0) throw new KneeTumorError('study-not-found', 'the study has no images');
+  const radiographs = candidates.filter((c) => RADIOGRAPH_MODALITIES.has(c.modality));
+  if (radiographs.length === 0) {
+    const kinds = summarise(candidates.map((c) => describeModality(c.modality).replace(/^(a|an) /, '')));
+    throw new KneeTumorError('not-radiograph', `the study holds no radiograph (${kinds}); the method needs CR or DX knee radiographs`);
+  }
+  const regions = new Map(radiographs.map((c) => [c, bodyRegion(c)]));
+  const kneeCompatible = radiographs.filter((c) => !regions.get(c)?.other);
+  if (kneeCompatible.length === 0) {
+    const parts = summarise(radiographs.map((c) => regions.get(c)?.other ?? 'unknown'));
+    throw new KneeTumorError('not-knee', `the radiographs show another body part (${parts}), not a knee`);
+  }
+
+  const flags: AnalysisFlag[] = [];
+  const evidence = new Map(kneeCompatible.map((c) => [c, viewEvidence(c)]));
+  for (const [candidate, found] of evidence) {
+    const views = new Set(found.map((e) => e.view));
+    if (views.size > 1) {
+      flags.push({
+        code: 'ambiguous-view-labels',
+        message: `image ${candidate.instance.sopInstanceUid} has conflicting view labels (${found.map((e) => `${e.evidence}: ${VIEW_LABEL[e.view]}`).join('; ')}); the strongest was used`,
+      });
+    }
+  }
+  const chosen = new Map<ViewName, LocatedView>();
+  for (const view of VIEW_NAMES) {
+    const ranked = kneeCompatible
+      .map((c) => ({ candidate: c, top: evidence.get(c)?.[0] }))
+      .filter((r): r is { candidate: ViewCandidate; top: Evidence } => r.top?.view === view)
+      .sort((a, b) => Number(b.top.primary) - Number(a.top.primary) || byPosition(a.candidate, b.candidate));
+    const best = ranked[0];
+    if (!best) continue;
+    if (ranked.length > 1) {
+      flags.push({
+        code: 'multiple-candidates',
+        message: `${ranked.length} images are labelled ${VIEW_LABEL[view]}; the first by series and instance number was used`,
+      });
+    }
+    if (!best.top.primary) {
+      flags.push({ code: 'view-from-fallback-attribute', message: `the ${VIEW_LABEL[view]} view was identified from ${best.top.evidence}, not ViewPosition` });
+    }
+    chosen.set(view, { view, candidate: best.candidate, laterality: laterality(best.candidate), evidence: best.top.evidence });
+  }
+
+  const missing = VIEW_NAMES.filter((v) => !chosen.has(v));
+  const unlabelled = kneeCompatible.filter((c) => (evidence.get(c) ?? []).length === 0);
+  const [onlyMissing] = missing;
+  if (missing.length === 1 && onlyMissing && unlabelled.length === 1 && unlabelled[0]) {
+    const candidate = unlabelled[0];
+    chosen.set(onlyMissing, { view: onlyMissing, candidate, laterality: laterality(candidate), evidence: 'the only unlabelled radiograph' });
+    flags.push({
+      code: 'ambiguous-view-labels',
+      message: `the ${VIEW_LABEL[onlyMissing]} view has no view label; the only unlabelled radiograph of the study was used`,
+    });
+  } else if (missing.length > 0) {
+    const found = VIEW_NAMES.filter((v) => chosen.has(v)).map((v) => VIEW_LABEL[v]);
+    throw new KneeTumorError(
+      'view-missing',
+      `the ${missing.map((v) => VIEW_LABEL[v]).join(' and the ')} view ${missing.length > 1 ? 'are' : 'is'} missing: the study has ${kneeCompatible.length} knee radiograph(s)${found.length ? ` (${found.join(', ')} found)` : ', none labelled AP or lateral'}`,
+    );
+  }
+
+  const ap = chosen.get('AP');
+  const lateral = chosen.get('LATERAL');
+  if (!ap || !lateral) throw new KneeTumorError('internal', 'view selection left a view unassigned');
+  if (ap.candidate === lateral.candidate) throw new KneeTumorError('view-missing', 'one image carries both view labels; the study needs two radiographs');
+  if (ap.laterality && lateral.laterality && ap.laterality !== lateral.laterality) {
+    flags.push({ code: 'laterality-mismatch', message: `the AP view is marked ${ap.laterality} and the lateral view ${lateral.laterality}` });
+  }
+  if (![ap, lateral].every((v) => regions.get(v.candidate)?.knee)) {
+    flags.push({ code: 'body-part-unconfirmed', message: 'BodyPartExamined does not say KNEE on both views; the images were taken as knee radiographs' });
+  }
+  return { studyInstanceUid, patientId: ap.candidate.patientId ?? lateral.candidate.patientId, views: { AP: ap, LATERAL: lateral }, flags };
+}
+
+export async function locateStudy(source: StudySource, studyInstanceUid: string): Promise<LocatedStudy> {
+  return selectViews(studyInstanceUid, await source.listCandidates(studyInstanceUid));
+}
