@@ -1,5 +1,5 @@
-// The cornerstone WASM codecs ship no TypeScript types; this is the part of their Emscripten
-// API that the pipeline uses (the same for every decoder they build).
+// These packages ship no TypeScript types; this is the part of their API that we use (the
+// cornerstone WASM codecs share one Emscripten API across their decoders).
 declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
   import type { EmscriptenModuleOptions, WasmDecoderModule } from 'wasm-image-decoder';
   const factory: (module?: EmscriptenModuleOptions) => Promise<WasmDecoderModule<'J2KDecoder'>>;
@@ -40,4 +40,8 @@ declare module 'jpeg-lossless-decoder-js' {
   export class Decoder {
     decode(buffer: ArrayBufferLike, offset: number, length: number, numBytes?: number): Uint8Array | Uint16Array;
   }
+}
+declare module 'xhr2' {
+  const XMLHttpRequest: unknown;
+  export default XMLHttpRequest;
 }

@@ -1,0 +1,119 @@
+/**
+ * DICOMweb transport with the PACS credentials from configuration: QIDO-RS searches and WADO-RS
+ * retrieval with transfer-syntax negotiation over axios, STOW-RS over dicomweb-client. (Its
+ * retrieval and search calls cannot ask for a transfer syntax or repeat includefield: they throw
+ * "Media type application/ is not supported" and encode the field list as one value.)
+ * Every failure becomes a KneeTumorError: pacs-unreachable when the server cannot be reached or
+ * does not answer in time (retryable), pacs-error for an HTTP error, study-not-found for a 404.
+ */
+import axios, { type AxiosInstance, isAxiosError } from 'axios';
+import { api } from 'dicomweb-client';
+import XHR2 from 'xhr2';
+import { KneeTumorError } from '../errors';
+import type { PacsConfig } from '../config';
+import type { InstanceRef } from '../domain/analysis';
+import type { DicomJson } from '../dicom/candidate';
+import { parseMultipart } from './multipart';
+
+// dicomweb-client is written for browsers; in Node it needs an XMLHttpRequest.
+(globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest ??= XHR2;
+
+function authorizationHeaders(pacs: PacsConfig): Record<string, string> {
+  if (!pacs.auth) return {};
+  if (pacs.auth.type === 'bearer') return { Authorization: `Bearer ${pacs.auth.token}` };
+  return { Authorization: `Basic ${Buffer.from(`${pacs.auth.username}:${pacs.auth.password}`).toString('base64')}` };
+}
+
+/** The HTTP status of a failed request: axios errors carry a response, XMLHttpRequests a status. */
+function failureStatus(error: unknown): number | undefined {
+  if (isAxiosError(error)) return error.response?.status;
+  if (error && typeof error === 'object' && 'status' in error && typeof error.status === 'number') return error.status || undefined;
+  if (error && typeof error === 'object' && 'request' in error) return failureStatus(error.request);
+  return undefined;
+}
+
+export class DicomWebClient {
+  readonly baseUrl: string;
+  private readonly http: AxiosInstance;
+  private readonly stow: InstanceType<typeof api.DICOMwebClient>;
+  private readonly timeoutMs: number;
+
+  constructor(pacs: PacsConfig) {
+    this.baseUrl = pacs.dicomWebUrl.replace(/\/+$/, '');
+    this.timeoutMs = pacs.timeoutMs;
+    const headers = authorizationHeaders(pacs);
+    this.http = axios.create({ baseURL: this.baseUrl, timeout: pacs.timeoutMs, headers, maxRedirects: 0 });
+    this.stow = new api.DICOMwebClient({ url: this.baseUrl, headers, verbose: false, singlepart: false });
+  }
+
+  private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new KneeTumorError('pacs-unreachable', `${what}: no answer from ${this.baseUrl} within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([request(), timeout]);
+    } catch (error) {
+      if (error instanceof KneeTumorError) throw error;
+      const status = failureStatus(error);
+      if (status === 404) throw new KneeTumorError('study-not-found', `${what}: ${this.baseUrl} answered 404`, { cause: error });
+      if (status === undefined) throw new KneeTumorError('pacs-unreachable', `${what}: cannot reach ${this.baseUrl}`, { cause: error });
+      if (status === 401 || status === 403) {
+        throw new KneeTumorError('pacs-error', `${what}: ${this.baseUrl} refused our credentials (HTTP ${status})`, { cause: error });
+      }
+      throw new KneeTumorError('pacs-error', `${what}: ${this.baseUrl} answered HTTP ${status}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async searchJson(what: string, url: string, params: URLSearchParams): Promise<DicomJson[]> {
+    return this.call(what, async () => {
+      const response = await this.http.get<unknown>(url, { params, headers: { Accept: 'application/dicom+json' } });
+      // An empty search may answer 204 with no body.
+      if (response.status === 204 || response.data === '') return [];
+      if (!Array.isArray(response.data)) throw new KneeTumorError('pacs-error', `${what}: the answer is not a DICOM JSON array`);
+      return response.data as DicomJson[];
+    });
+  }
+
+  /** QIDO-RS: the series of a study. */
+  searchSeries(studyInstanceUid: string): Promise<DicomJson[]> {
+    return this.searchJson('QIDO-RS series search', `/studies/${encodeURIComponent(studyInstanceUid)}/series`, new URLSearchParams());
+  }
+
+  /** QIDO-RS: the instances of a series with the extra attributes named (tags as 8 hex digits). */
+  searchInstances(studyInstanceUid: string, seriesInstanceUid: string, includeFields: string[]): Promise<DicomJson[]> {
+    const params = new URLSearchParams(includeFields.map((f): [string, string] => ['includefield', f]));
+    const url = `/studies/${encodeURIComponent(studyInstanceUid)}/series/${encodeURIComponent(seriesInstanceUid)}/instances`;
+    return this.searchJson('QIDO-RS instance search', url, params);
+  }
+
+  /**
+   * WADO-RS: one instance as Part 10 bytes, in its stored transfer syntax ('*') or transcoded by
+   * the server to the syntax named.
+   */
+  async retrieveInstance(instance: InstanceRef, transferSyntaxUid: '*' | string): Promise<Uint8Array> {
+    const url = ['studies', instance.studyInstanceUid, 'series', instance.seriesInstanceUid, 'instances', instance.sopInstanceUid]
+      .map(encodeURIComponent)
+      .join('/');
+    return this.call('WADO-RS instance retrieval', async () => {
+      const response = await this.http.get<ArrayBuffer>(`/${url}`, {
+        responseType: 'arraybuffer',
+        headers: { Accept: `multipart/related; type="application/dicom"; transfer-syntax=${transferSyntaxUid}` },
+      });
+      const parts = parseMultipart(new Uint8Array(response.data), String(response.headers['content-type'] ?? ''));
+      const [first] = parts;
+      if (!first) throw new KneeTumorError('pacs-error', 'WADO-RS instance retrieval: the answer holds no DICOM file');
+      return first.body;
+    });
+  }
+
+  /** STOW-RS: stores Part 10 files (the demo and the tests fill a PACS with it). */
+  async storeInstances(files: Uint8Array[]): Promise<void> {
+    await this.call('STOW-RS', () => this.stow.storeInstances({ datasets: files.map((f) => f.slice().buffer) }));
+  }
+}

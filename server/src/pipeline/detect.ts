@@ -1,0 +1,206 @@
+/**
+ * Images → lesion boxes with the method's ensemble: for each view, the letterboxed image goes
+ * through every TTA pass of every fold model (views of the same pass shape in one batch), each
+ * pass's boxes are de-augmented into original pixels, and all boxes of all folds are merged.
+ * The sessions are created once and reused; the runtime does not care which weights it runs.
+ */
+import * as ort from 'onnxruntime-node';
+import { KneeTumorError } from '../errors';
+import type { LesionBox, ModelIdentity } from '../domain/analysis';
+import type { Gray8Image } from '../imaging/gray8';
+import type { LoadedManifest, Manifest, TtaPass } from '../model/manifest';
+import { fromFloat16Bits, toFloat16Array } from '../model/float16';
+import { descalePassBox, letterbox, passShape, unletterboxBox, writePassInput, type Letterbox } from './letterbox';
+import { mergeCandidates, type CandidateBox } from './merge-boxes';
+
+export type ExecutionProvider = 'cpu' | 'webgpu';
+
+export interface DetectorOptions {
+  executionProvider: ExecutionProvider;
+  /** Intra-op threads per session on the CPU (0: onnxruntime's default). */
+  cpuThreads: number;
+  /** Overrides the manifest's merge method. */
+  merge?: 'nms' | 'wbf';
+  /** Where the detector says that it fell back to the CPU; never receives patient data. */
+  warn: (message: string) => void;
+}
+
+/** Time spent in each stage of one detect() call, for the benchmark. */
+export interface DetectTiming {
+  preprocessMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
+  /** Each network run: fold, pass, batch size and milliseconds. */
+  runs: { fold: number; pass: number; batch: number; ms: number }[];
+}
+
+interface FoldSession {
+  fold: number;
+  session: ort.InferenceSession;
+}
+
+async function createSessions(model: LoadedManifest, provider: ExecutionProvider, cpuThreads: number): Promise<FoldSession[]> {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    ...(provider === 'cpu' && cpuThreads > 0 ? { intraOpNumThreads: cpuThreads } : {}),
+  };
+  const sessions: FoldSession[] = [];
+  for (const fold of model.folds) sessions.push({ fold: fold.fold, session: await ort.InferenceSession.create(fold.bytes, options) });
+  return sessions;
+}
+
+/** Row ranges of a YOLOv5 output per detection layer, for a pass input of the given size. */
+function layerRows(manifest: Manifest, width: number, height: number): number[] {
+  const clip = manifest.tta.clipLayers;
+  if (!clip) return [];
+  return clip.strides.map((stride) => Math.ceil(height / stride) * Math.ceil(width / stride) * clip.anchorsPerCell);
+}
+
+export class EnsembleDetector {
+  private constructor(
+    readonly model: LoadedManifest,
+    readonly executionProvider: ExecutionProvider,
+    private readonly sessions: FoldSession[],
+    private readonly merge: 'nms' | 'wbf',
+  ) {}
+
+  static async load(model: LoadedManifest, options: DetectorOptions): Promise<EnsembleDetector> {
+    let provider = options.executionProvider;
+    let sessions: FoldSession[];
+    try {
+      sessions = await createSessions(model, provider, options.cpuThreads);
+    } catch (cause) {
+      if (provider !== 'webgpu') throw new KneeTumorError('model-invalid', `onnxruntime cannot load the model: ${(cause as Error).message}`, { cause });
+      options.warn(`the WebGPU execution provider is not available here (${(cause as Error).message.split('\n')[0]}); running on the CPU`);
+      provider = 'cpu';
+      sessions = await createSessions(model, provider, options.cpuThreads);
+    }
+    const inputName = model.manifest.input.name;
+    const outputName = model.manifest.output.name;
+    for (const { fold, session } of sessions) {
+      if (!session.inputNames.includes(inputName) || !session.outputNames.includes(outputName)) {
+        throw new KneeTumorError(
+          'model-invalid',
+          `fold ${fold} has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; the manifest names ${inputName} and ${outputName}`,
+        );
+      }
+    }
+    return new EnsembleDetector(model, provider, sessions, options.merge ?? model.manifest.postprocess.merge);
+  }
+
+  get identity(): ModelIdentity {
+    return this.model.identity;
+  }
+
+  get manifest(): Manifest {
+    return this.model.manifest;
+  }
+
+  async release(): Promise<void> {
+    await Promise.all(this.sessions.map((s) => s.session.release()));
+  }
+
+  /** One list of lesion boxes per image, in that image's pixels. */
+  async detect(images: Gray8Image[], timing?: DetectTiming): Promise<LesionBox[][]> {
+    const { manifest } = this;
+    const started = performance.now();
+    const letterboxes = await Promise.all(images.map((image) => letterbox(image, manifest.input.size, manifest.input.letterboxPadValue)));
+    const candidates: CandidateBox[][] = images.map(() => []);
+    let preprocessMs = performance.now() - started;
+    let inferenceMs = 0;
+    let postprocessMs = 0;
+    for (const [passIndex, pass] of manifest.tta.passes.entries()) {
+      const t0 = performance.now();
+      const input = await this.passTensor(letterboxes, pass);
+      preprocessMs += performance.now() - t0;
+      for (const { fold, session } of this.sessions) {
+        const t1 = performance.now();
+        const output = (await session.run({ [manifest.input.name]: input }))[manifest.output.name];
+        const ms = performance.now() - t1;
+        inferenceMs += ms;
+        timing?.runs.push({ fold, pass: passIndex, batch: images.length, ms });
+        if (!output) throw new KneeTumorError('model-invalid', `fold ${fold} returned no ${manifest.output.name}`);
+        const t2 = performance.now();
+        this.collectCandidates(output, fold, passIndex, pass, letterboxes, candidates);
+        output.dispose();
+        postprocessMs += performance.now() - t2;
+      }
+      input.dispose();
+    }
+    const t3 = performance.now();
+    const merged = candidates.map((viewCandidates) =>
+      mergeCandidates(viewCandidates, {
+        method: this.merge,
+        iouThreshold: manifest.postprocess.nmsIouThreshold,
+        maxDetections: manifest.postprocess.maxDetections,
+        foldCount: this.sessions.length,
+        predictionSets: this.sessions.length * manifest.tta.passes.length,
+      }),
+    );
+    postprocessMs += performance.now() - t3;
+    if (timing) Object.assign(timing, { preprocessMs, inferenceMs, postprocessMs });
+    return merged;
+  }
+
+  private async passTensor(letterboxes: Letterbox[], pass: TtaPass): Promise<ort.Tensor> {
+    const { manifest } = this;
+    const { width, height } = passShape(manifest.input.size, pass, manifest.tta.gridStride);
+    const perImage = 3 * width * height;
+    const data = new Float32Array(letterboxes.length * perImage);
+    await Promise.all(
+      letterboxes.map((boxed, b) => writePassInput(boxed.image, pass, manifest.tta.gridStride, manifest.tta.padValue, data, b * perImage)),
+    );
+    const dims = [letterboxes.length, 3, height, width];
+    return manifest.precision === 'fp16' ? new ort.Tensor('float16', toFloat16Array(data), dims) : new ort.Tensor('float32', data, dims);
+  }
+
+  /** Decodes a [batch, rows, 5 + classes] output, de-augments the boxes, keeps those above the score threshold. */
+  private collectCandidates(output: ort.Tensor, fold: number, passIndex: number, pass: TtaPass, letterboxes: Letterbox[], into: CandidateBox[][]): void {
+    const { manifest } = this;
+    const [batch, rows, columns] = output.dims;
+    const classes = manifest.classNames.length;
+    if (output.dims.length !== 3 || batch !== letterboxes.length || columns !== 5 + classes || rows === undefined) {
+      throw new KneeTumorError('model-invalid', `fold ${fold} output has shape [${output.dims.join(', ')}], expected [${letterboxes.length}, N, ${5 + classes}]`);
+    }
+    const raw = output.data;
+    const value =
+      output.type === 'float16'
+        ? (i: number) => fromFloat16Bits((raw as Uint16Array)[i] ?? 0)
+        : (i: number) => (raw as Float32Array)[i] ?? 0;
+    const { first, last } = this.keptRows(passIndex, pass, rows);
+    const threshold = manifest.postprocess.scoreThreshold;
+    for (let b = 0; b < batch; b++) {
+      const geometry = letterboxes[b];
+      const target = into[b];
+      if (!geometry || !target) continue;
+      for (let r = first; r < last; r++) {
+        const base = (b * rows + r) * columns;
+        const objectness = value(base + 4);
+        if (!(objectness > threshold)) continue;
+        let classScore = 0;
+        for (let c = 0; c < classes; c++) classScore = Math.max(classScore, value(base + 5 + c));
+        const confidence = objectness * classScore;
+        if (!(confidence > threshold)) continue;
+        const inLetterbox = descalePassBox(value(base), value(base + 1), value(base + 2), value(base + 3), pass, manifest.input.size);
+        const box = unletterboxBox(inLetterbox, geometry);
+        if (box.width > 0 && box.height > 0) target.push({ ...box, confidence, fold });
+      }
+    }
+  }
+
+  /** YOLOv5's _clip_augmented: the first pass loses its last layer's rows, the last pass its first layer's. */
+  private keptRows(passIndex: number, pass: TtaPass, rows: number): { first: number; last: number } {
+    const { manifest } = this;
+    const passes = manifest.tta.passes.length;
+    const { width, height } = passShape(manifest.input.size, pass, manifest.tta.gridStride);
+    const perLayer = layerRows(manifest, width, height);
+    if (perLayer.length === 0 || passes < 2) return { first: 0, last: rows };
+    if (perLayer.reduce((a, b) => a + b, 0) !== rows) {
+      throw new KneeTumorError('model-invalid', `the output has ${rows} rows, the manifest's detection layers give ${perLayer.join(' + ')}`);
+    }
+    if (passIndex === 0) return { first: 0, last: rows - (perLayer[perLayer.length - 1] ?? 0) };
+    if (passIndex === passes - 1) return { first: perLayer[0] ?? 0, last: rows };
+    return { first: 0, last: rows };
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * Maps one analysis to FHIR R4 (pure): a transaction Bundle with the model's Device, one
+ * patient-level, one per-view and one per-lesion-box Observation, the DiagnosticReport and a
+ * Provenance. Every resource but the Provenance is a conditional create keyed by an identifier
+ * derived from StudyInstanceUID + model, so sending the same analysis again creates nothing.
+ */
+import { createHash } from 'node:crypto';
+import type {
+  Bundle,
+  BundleEntry,
+  CodeableConcept,
+  Device,
+  DiagnosticReport,
+  Extension,
+  FhirResource,
+  Observation,
+  ObservationComponent,
+  Provenance,
+  Quantity,
+  Reference,
+} from 'fhir/r4';
+import type { AnalysisResult, Laterality, LesionBox, ViewFinding, ViewName } from '../domain/analysis';
+import {
+  AI_ASSERTED,
+  AI_DEVICE_EXTENSION,
+  LATERALITY_EXTENSION,
+  FINDING,
+  INTERPRETATION,
+  KNEE_REGION,
+  LATERALITY,
+  NEOPLASM_OF_BONE,
+  PROFILES,
+  REPORT_CODES,
+  SYSTEMS,
+  analysisKey,
+} from '../fhir/codes';
+
+/** What the FHIR server knows about the study, found before the write. */
+export interface StudyContext {
+  /** e.g. "Patient/123", from ImagingStudy.subject. */
+  patient: string;
+  /** e.g. "ImagingStudy/456". */
+  imagingStudy: string;
+  /** When the images were taken (ImagingStudy.started), the report's effective time. */
+  started?: string;
+}
+
+
+type Entry = BundleEntry<FhirResource>;
+
+const VIEW_WORDS: Record<ViewName, string> = { AP: 'AP', LATERAL: 'lateral' };
+
+/** A stable urn:uuid for a resource of the bundle, so that the same input gives the same bundle. */
+function fullUrlFor(key: string): string {
+  const hex = createHash('sha256').update(key).digest('hex');
+  return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function conditionalCreate(fullUrl: string, resource: FhirResource, identifierSystem: string, identifierValue: string): Entry {
+  return {
+    fullUrl,
+    resource,
+    request: {
+      method: 'POST',
+      url: resource.resourceType,
+      ifNoneExist: `identifier=${encodeURIComponent(identifierSystem)}|${encodeURIComponent(identifierValue)}`,
+    },
+  };
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function pixels(value: number): Quantity {
+  return { value: round(value, 1), unit: 'pixel', system: SYSTEMS.ucum, code: '{pixel}' };
+}
+
+function score(value: number): Quantity {
+  return { value: round(value, 4), unit: 'score', system: SYSTEMS.ucum, code: '1' };
+}
+
+function studyLaterality(result: AnalysisResult): Laterality | undefined {
+  const sides = new Set(result.views.map((v) => v.laterality).filter((l): l is Laterality => l !== undefined));
+  return sides.size === 1 ? [...sides][0] : undefined;
+}
+
+function bodySite(laterality: Laterality | undefined): CodeableConcept {
+  const site: CodeableConcept = { coding: [KNEE_REGION], text: 'Knee' };
+  if (laterality === 'L' || laterality === 'R') {
+    const extension: Extension = { url: LATERALITY_EXTENSION, valueCodeableConcept: { coding: [LATERALITY[laterality]] } };
+    return { ...site, extension: [extension], text: laterality === 'L' ? 'Left knee' : 'Right knee' };
+  }
+  return site;
+}
+
+function viewComponent(view: ViewName): ObservationComponent {
+  return { code: { coding: [FINDING.radiographicView] }, valueCodeableConcept: { coding: [{ system: SYSTEMS.kneeTumor, code: view }], text: VIEW_WORDS[view] } };
+}
+
+function interpretation(positive: boolean): CodeableConcept[] {
+  return [{ coding: [positive ? INTERPRETATION.positive : INTERPRETATION.negative] }];
+}
+
+/** The strongest box over both views, which the conclusion and the card speak about. */
+export function topLesion(result: AnalysisResult): { view: ViewFinding; box: LesionBox } | undefined {
+  let best: { view: ViewFinding; box: LesionBox } | undefined;
+  for (const view of result.views) {
+    for (const box of view.boxes) if (!best || box.confidence > best.box.confidence) best = { view, box };
+  }
+  return best;
+}
+
+/** The report's conclusion in plain words; the CDS card shows it as its summary. */
+export function conclusionText(result: AnalysisResult): string {
+  const top = topLesion(result);
+  if (result.patient.positive && top) {
+    return (
+      `Possible bone tumor on the ${VIEW_WORDS[top.view.view]} view, confidence ${top.box.confidence.toFixed(2)}, ` +
+      `${top.box.foldsAgreeing}/${top.box.foldCount} models agree.`
+    );
+  }
+  return `No bone tumor detected (highest confidence ${result.patient.score.toFixed(2)}, threshold ${result.operatingThreshold.toFixed(2)}).`;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** The human-readable report: the finding, the AI notice and the model that made it. */
+function narrative(result: AnalysisResult): string {
+  const lines = [conclusionText(result), result.notice, `Model: ${result.model.name} ${result.model.version}.`];
+  return `<div xmlns="http://www.w3.org/1999/xhtml">${lines.map((l) => `<p>${escapeXml(l)}</p>`).join('')}</div>`;
+}
+
+export function toFhirTransaction(result: AnalysisResult, study: StudyContext): Bundle<FhirResource> {
+  const key = analysisKey(result.studyInstanceUid, result.model);
+  const issued = result.analysedAt;
+  const effective = study.started ?? issued;
+  const laterality = studyLaterality(result);
+  const meta = (profile: string) => ({ profile: [profile], security: [AI_ASSERTED] });
+  const deviceUrl = fullUrlFor(`${key}/device`);
+  const deviceRef: Reference = { reference: deviceUrl, display: `${result.model.name} ${result.model.version}` };
+  const studyRef: Reference = { reference: study.imagingStudy };
+  const subject: Reference = { reference: study.patient };
+  const entries: Entry[] = [];
+
+  const modelIdentifier = `${result.model.name}/${result.model.version}/${result.model.manifestSha256}`;
+  const device: Device = {
+    resourceType: 'Device',
+    meta: meta(PROFILES.device),
+    identifier: [{ system: SYSTEMS.modelId, value: modelIdentifier }],
+    status: 'active',
+    deviceName: [{ name: result.model.name, type: 'model-name' }],
+    type: { coding: [FINDING.algorithmName], text: 'AI algorithm' },
+    version: [
+      { type: { coding: [FINDING.algorithmVersion] }, value: result.model.version },
+      { type: { text: 'manifest sha256' }, value: result.model.manifestSha256 },
+    ],
+  };
+  entries.push(conditionalCreate(deviceUrl, device, SYSTEMS.modelId, modelIdentifier));
+
+  const observation = (id: string, fields: Omit<Observation, 'resourceType' | 'status' | 'subject'>): { url: string; entry: Entry } => {
+    const url = fullUrlFor(`${key}/${id}`);
+    const value = `${key}/${id}`;
+    const resource: Observation = {
+      resourceType: 'Observation',
+      meta: meta(PROFILES.observation),
+      identifier: [{ system: SYSTEMS.findingId, value }],
+      status: 'preliminary',
+      category: [{ coding: [{ system: SYSTEMS.observationCategory, code: 'imaging', display: 'Imaging' }] }],
+      subject,
+      effectiveDateTime: effective,
+      issued,
+      device: deviceRef,
+      bodySite: bodySite(laterality),
+      derivedFrom: [studyRef],
+      ...fields,
+    };
+    return { url, entry: conditionalCreate(url, resource, SYSTEMS.findingId, value) };
+  };
+
+  const viewUrls: string[] = [];
+  const lesionEntries: Entry[] = [];
+  const viewEntries: Entry[] = [];
+  for (const view of result.views) {
+    const lesionUrls = view.boxes.map((box, index) => {
+      const lesion = observation(`lesion/${view.view}/${index + 1}`, {
+        code: { coding: [FINDING.lesion] },
+        bodySite: bodySite(view.laterality ?? laterality),
+        valueQuantity: score(box.confidence),
+        component: [
+          viewComponent(view.view),
+          { code: { coding: [FINDING.imageRegion] }, valueString: `urn:oid:${view.instance.sopInstanceUid}` },
+          { code: { coding: [FINDING.boxX] }, valueQuantity: pixels(box.x) },
+          { code: { coding: [FINDING.boxY] }, valueQuantity: pixels(box.y) },
+          { code: { coding: [FINDING.boxWidth] }, valueQuantity: pixels(box.width) },
+          { code: { coding: [FINDING.boxHeight] }, valueQuantity: pixels(box.height) },
+          {
+            code: { coding: [FINDING.foldsAgreeing] },
+            valueRatio: { numerator: { value: box.foldsAgreeing }, denominator: { value: box.foldCount } },
+          },
+        ],
+      });
+      lesionEntries.push(lesion.entry);
+      return lesion.url;
+    });
+    const viewObservation = observation(`view/${view.view}`, {
+      code: { coding: [FINDING.view] },
+      bodySite: bodySite(view.laterality ?? laterality),
+      valueQuantity: score(view.score),
+      interpretation: interpretation(view.positive),
+      derivedFrom: [{ ...studyRef, display: `${VIEW_WORDS[view.view]} view, SOP Instance ${view.instance.sopInstanceUid}` }],
+      component: [viewComponent(view.view), { code: { coding: [FINDING.imageRegion] }, valueString: `urn:oid:${view.instance.sopInstanceUid}` }],
+      hasMember: lesionUrls.map((reference) => ({ reference })),
+    });
+    viewEntries.push(viewObservation.entry);
+    viewUrls.push(viewObservation.url);
+  }
+  const patientObservation = observation('patient', {
+    code: { coding: [FINDING.patient] },
+    valueQuantity: score(result.patient.score),
+    interpretation: interpretation(result.patient.positive),
+    component: [{ code: { coding: [FINDING.threshold] }, valueQuantity: score(result.operatingThreshold) }],
+    hasMember: viewUrls.map((reference) => ({ reference })),
+  });
+  entries.push(patientObservation.entry, ...viewEntries, ...lesionEntries);
+
+  const reportUrl = fullUrlFor(`${key}/report`);
+  const report: DiagnosticReport = {
+    resourceType: 'DiagnosticReport',
+    meta: meta(PROFILES.report),
+    extension: [{ url: AI_DEVICE_EXTENSION, valueReference: deviceRef }],
+    identifier: [{ system: SYSTEMS.analysisId, value: key }],
+    status: 'preliminary',
+    category: [{ coding: [{ system: SYSTEMS.v2_0074, code: 'RAD', display: 'Radiology' }] }],
+    code: { coding: [REPORT_CODES[laterality ?? 'unspecified']] },
+    subject,
+    effectiveDateTime: effective,
+    issued,
+    imagingStudy: [studyRef],
+    result: [patientObservation.url, ...viewUrls, ...lesionEntries.map((e) => e.fullUrl ?? '')].map((reference) => ({ reference })),
+    text: { status: 'generated', div: narrative(result) },
+    conclusion: conclusionText(result),
+    ...(result.patient.positive ? { conclusionCode: [{ coding: [NEOPLASM_OF_BONE] }] } : {}),
+  };
+  entries.push(conditionalCreate(reportUrl, report, SYSTEMS.analysisId, key));
+
+  const provenance: Provenance = {
+    resourceType: 'Provenance',
+    target: entries.map((e) => ({ reference: e.fullUrl ?? '' })),
+    recorded: issued,
+    activity: { coding: [{ system: SYSTEMS.dataOperation, code: 'CREATE', display: 'create' }] },
+    agent: [{ type: { coding: [{ system: SYSTEMS.provenanceParticipant, code: 'author', display: 'Author' }] }, who: deviceRef }],
+    entity: [{ role: 'source', what: studyRef }],
+  };
+  entries.push({ fullUrl: fullUrlFor(`${key}/provenance`), resource: provenance, request: { method: 'POST', url: 'Provenance' } });
+
+  return { resourceType: 'Bundle', type: 'transaction', entry: entries };
+}
