@@ -10,16 +10,16 @@ import { KneeTumorError } from './errors';
 /** The shipped ensemble, relative to the repository root. */
 export const DEFAULT_MANIFEST = path.resolve(__dirname, '../../..', 'models/knee-tumor-v1/manifest.json');
 
+const HttpAuthSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }),
+  z.object({ type: z.literal('bearer'), token: z.string().min(1) }),
+]);
+
 export const PacsConfigSchema = z.object({
   /** DICOMweb base URL (QIDO-RS, WADO-RS, STOW-RS), e.g. http://pacs/dicom-web */
   dicomWebUrl: z.url(),
   /** HTTP basic credentials or a bearer token for the PACS; never sent to browsers. */
-  auth: z
-    .discriminatedUnion('type', [
-      z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }),
-      z.object({ type: z.literal('bearer'), token: z.string().min(1) }),
-    ])
-    .optional(),
+  auth: HttpAuthSchema.optional(),
   /** Per-request timeout in milliseconds. */
   timeoutMs: z.number().int().positive().default(30000),
 });
@@ -34,14 +34,82 @@ export const ModelConfigSchema = z.object({
   cpuThreads: z.number().int().nonnegative().default(0),
 });
 
+export const FhirConfigSchema = z.object({
+  /** FHIR R4 base URL where results are written and ImagingStudies are looked up. */
+  baseUrl: z.url(),
+  /** Credentials of this service (a system account), never those of a clinician. */
+  auth: HttpAuthSchema.optional(),
+  timeoutMs: z.number().int().positive().default(15000),
+});
+
+/** A JSON Web Key Set given inline, for EHRs whose keys cannot be fetched from the service. */
+const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
+
+export const CdsClientSchema = z
+  .object({
+    /** The `iss` the EHR puts in its CDS Hooks JWT. */
+    issuer: z.string().min(1),
+    /** Where the issuer's public keys are published; a token's `jku` must equal it when present. */
+    jwksUrl: z.url().optional(),
+    jwks: JwksSchema.optional(),
+  })
+  .refine((c) => Boolean(c.jwksUrl) !== Boolean(c.jwks), { message: 'give exactly one of jwksUrl and jwks' });
+
+export const ServiceConfigSchema = z.object({
+  /** Public base URL of this service; CDS clients use `${baseUrl}/cds-services/{id}` as the JWT aud. */
+  baseUrl: z.url(),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Launch URL of the SMART viewer app that cards link to. */
+  appLaunchUrl: z.url(),
+  /** The model card, shown as the source of every card. */
+  modelCardUrl: z.url(),
+  /** Oldest `iat` accepted on a CDS client's JWT, in seconds (also bounds the replay cache). */
+  maxTokenAgeSeconds: z.number().int().positive().default(300),
+  /** How many recent studies of a patient a hook reports on. */
+  studiesPerCard: z.number().int().positive().default(3),
+});
+
+export const JobsConfigSchema = z.object({
+  /** SQLite file holding jobs and card feedback; survives restarts. */
+  databasePath: z.string().min(1).default('knee-tumor-jobs.sqlite'),
+  /** Attempts before a job that keeps meeting a retryable error is marked failed. */
+  maxAttempts: z.number().int().positive().default(8),
+  /** Backoff before the n-th retry: initialBackoffMs x 2^(n-1), capped at maxBackoffMs. */
+  initialBackoffMs: z.number().int().positive().default(5000),
+  maxBackoffMs: z.number().int().positive().default(600000),
+  /** How often an idle worker looks for due jobs. */
+  pollIntervalMs: z.number().int().positive().default(1000),
+});
+
+/** Shared secrets of the trigger endpoints; an endpoint whose secret is unset is not served. */
+export const TriggersConfigSchema = z.object({
+  /** Bearer token of `POST /triggers/studies`, for PACS other than Orthanc. */
+  httpToken: z.string().min(32).optional(),
+  /** Bearer token the Orthanc Lua script sends to `POST /triggers/orthanc`. */
+  orthancToken: z.string().min(32).optional(),
+  /** Bearer token set in the FHIR Subscription's channel.header for `POST /triggers/fhir-subscription`. */
+  subscriptionToken: z.string().min(32).optional(),
+});
+
 export const ConfigSchema = z.object({
   pacs: PacsConfigSchema.optional(),
   model: ModelConfigSchema.default(ModelConfigSchema.parse({})),
+  fhir: FhirConfigSchema.optional(),
+  service: ServiceConfigSchema.optional(),
+  cdsClients: z.array(CdsClientSchema).default([]),
+  jobs: JobsConfigSchema.default(JobsConfigSchema.parse({})),
+  triggers: TriggersConfigSchema.default({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type PacsConfig = z.infer<typeof PacsConfigSchema>;
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+export type FhirConfig = z.infer<typeof FhirConfigSchema>;
+export type HttpAuth = z.infer<typeof HttpAuthSchema>;
+export type CdsClientConfig = z.infer<typeof CdsClientSchema>;
+export type ServiceConfig = z.infer<typeof ServiceConfigSchema>;
+export type JobsConfig = z.infer<typeof JobsConfigSchema>;
+export type TriggersConfig = z.infer<typeof TriggersConfigSchema>;
 
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
@@ -56,7 +124,7 @@ export function parseConfig(input: unknown): Config {
 
 /** Environment variables that override the configuration file, by their place in the config. */
 function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const config: { pacs?: Record<string, unknown>; model?: Record<string, unknown> } = {};
+  const config: Record<string, Record<string, unknown>> = {};
   if (env.KNEE_TUMOR_DICOMWEB_URL) {
     config.pacs = { dicomWebUrl: env.KNEE_TUMOR_DICOMWEB_URL };
     if (env.KNEE_TUMOR_DICOMWEB_USER) {
@@ -69,6 +137,22 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.KNEE_TUMOR_MODEL) model.manifestPath = env.KNEE_TUMOR_MODEL;
   if (env.KNEE_TUMOR_EXECUTION_PROVIDER) model.executionProvider = env.KNEE_TUMOR_EXECUTION_PROVIDER;
   if (Object.keys(model).length > 0) config.model = model;
+  if (env.KNEE_TUMOR_FHIR_URL) {
+    config.fhir = { baseUrl: env.KNEE_TUMOR_FHIR_URL };
+    if (env.KNEE_TUMOR_FHIR_TOKEN) config.fhir.auth = { type: 'bearer', token: env.KNEE_TUMOR_FHIR_TOKEN };
+  }
+  const service: Record<string, unknown> = {};
+  if (env.KNEE_TUMOR_BASE_URL) service.baseUrl = env.KNEE_TUMOR_BASE_URL;
+  if (env.KNEE_TUMOR_PORT) service.port = Number(env.KNEE_TUMOR_PORT);
+  if (env.KNEE_TUMOR_APP_LAUNCH_URL) service.appLaunchUrl = env.KNEE_TUMOR_APP_LAUNCH_URL;
+  if (env.KNEE_TUMOR_MODEL_CARD_URL) service.modelCardUrl = env.KNEE_TUMOR_MODEL_CARD_URL;
+  if (Object.keys(service).length > 0) config.service = service;
+  if (env.KNEE_TUMOR_JOBS_DB) config.jobs = { databasePath: env.KNEE_TUMOR_JOBS_DB };
+  const triggers: Record<string, unknown> = {};
+  if (env.KNEE_TUMOR_TRIGGER_TOKEN) triggers.httpToken = env.KNEE_TUMOR_TRIGGER_TOKEN;
+  if (env.KNEE_TUMOR_ORTHANC_TOKEN) triggers.orthancToken = env.KNEE_TUMOR_ORTHANC_TOKEN;
+  if (env.KNEE_TUMOR_SUBSCRIPTION_TOKEN) triggers.subscriptionToken = env.KNEE_TUMOR_SUBSCRIPTION_TOKEN;
+  if (Object.keys(triggers).length > 0) config.triggers = triggers;
   return config;
 }
 

@@ -22,12 +22,16 @@ export type ErrorCode =
   | 'pacs-error'
   | 'fhir-unreachable'
   | 'fhir-error'
+  | 'fhir-rejected'
+  | 'fhir-invalid'
+  | 'imaging-study-not-in-fhir'
   // requests made to us
   | 'bad-request'
   | 'unauthorized'
   | 'forbidden'
   | 'not-found'
   | 'conflict'
+  | 'prefetch-unavailable'
   | 'internal';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -45,15 +49,29 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'pacs-error': 502,
   'fhir-unreachable': 503,
   'fhir-error': 502,
+  'fhir-rejected': 502,
+  'fhir-invalid': 500,
+  'imaging-study-not-in-fhir': 404,
   'bad-request': 400,
   unauthorized: 401,
   forbidden: 403,
   'not-found': 404,
   conflict: 409,
+  'prefetch-unavailable': 412,
   internal: 500,
 };
 
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['pacs-unreachable', 'pacs-error', 'fhir-unreachable', 'fhir-error']);
+/**
+ * The EHR often registers the ImagingStudy after the PACS has the images, so a study the FHIR
+ * server does not know yet is worth retrying; a FHIR server that rejects what we send is not.
+ */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
+  'pacs-unreachable',
+  'pacs-error',
+  'fhir-unreachable',
+  'fhir-error',
+  'imaging-study-not-in-fhir',
+]);
 
 export class KneeTumorError extends Error {
   override readonly name = 'KneeTumorError';

@@ -1,0 +1,46 @@
+/**
+ * Writes one analysis to the FHIR server at most once: finds the study's ImagingStudy (for the
+ * patient), returns the existing DiagnosticReport when this analysis was already written (a job
+ * retried after a crash), else validates and sends the transaction.
+ */
+import type { DiagnosticReport, ImagingStudy } from 'fhir/r4';
+import type { AnalysisResult } from '../domain/analysis';
+import { KneeTumorError } from '../errors';
+import { toFhirTransaction } from '../pipeline/to-fhir';
+import type { FhirClient } from './client';
+import { SYSTEMS, analysisKey, studyIdentifierValue } from './codes';
+import { assertValidBundle } from './validate';
+
+export interface WrittenReport {
+  /** e.g. "DiagnosticReport/123". */
+  report: string;
+  /** False when the report already existed and nothing was sent. */
+  created: boolean;
+}
+
+function token(system: string, value: string): string {
+  return `${encodeURIComponent(system)}|${encodeURIComponent(value)}`;
+}
+
+export async function findImagingStudy(fhir: FhirClient, studyInstanceUid: string): Promise<ImagingStudy | undefined> {
+  const found = await fhir.search<ImagingStudy>('ImagingStudy', `identifier=${token(SYSTEMS.dicomUid, studyIdentifierValue(studyInstanceUid))}`);
+  return found[0];
+}
+
+export async function writeReport(fhir: FhirClient, result: AnalysisResult): Promise<WrittenReport> {
+  const study = await findImagingStudy(fhir, result.studyInstanceUid);
+  if (!study?.id || !study.subject?.reference) {
+    throw new KneeTumorError('imaging-study-not-in-fhir', `the FHIR server has no ImagingStudy with a subject for study ${result.studyInstanceUid}`);
+  }
+  const key = analysisKey(result.studyInstanceUid, result.model);
+  const [existing] = await fhir.search<DiagnosticReport>('DiagnosticReport', `identifier=${token(SYSTEMS.analysisId, key)}`);
+  if (existing?.id) return { report: `DiagnosticReport/${existing.id}`, created: false };
+
+  const bundle = toFhirTransaction(result, { patient: study.subject.reference, imagingStudy: `ImagingStudy/${study.id}`, started: study.started });
+  assertValidBundle(bundle);
+  const response = await fhir.transaction(bundle);
+  const reportIndex = (bundle.entry ?? []).findIndex((e) => e.resource?.resourceType === 'DiagnosticReport');
+  const location = response.entry?.[reportIndex]?.response?.location;
+  if (!location) throw new KneeTumorError('fhir-error', 'the transaction response has no location for the DiagnosticReport');
+  return { report: location.split('/_history')[0] ?? location, created: true };
+}
