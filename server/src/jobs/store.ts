@@ -1,0 +1,158 @@
+/**
+ * The durable job store: one job per StudyInstanceUID and model, so every trigger for the same
+ * study lands on the same row. A job is queued, running, done (with the report it wrote) or
+ * failed (with the reason). Running jobs left by a killed process are queued again at start.
+ */
+import type { ErrorCode, KneeTumorError } from '../errors';
+import type { ServiceDatabase } from './database';
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed';
+export type TriggerSource = 'orthanc' | 'fhir-subscription' | 'http';
+
+export interface Job {
+  id: number;
+  studyInstanceUid: string;
+  /** The model that analyses it ("name@version"): a new model version is a new job. */
+  model: string;
+  state: JobState;
+  attempts: number;
+  /** Epoch milliseconds before which a queued job is not started (retry backoff). */
+  notBefore: number;
+  errorCode?: ErrorCode;
+  errorReason?: string;
+  /** "DiagnosticReport/<id>" once done. */
+  report?: string;
+  source: TriggerSource;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface JobRow {
+  id: number;
+  study_uid: string;
+  model: string;
+  state: JobState;
+  attempts: number;
+  not_before: number;
+  error_code: ErrorCode | null;
+  error_reason: string | null;
+  report: string | null;
+  source: TriggerSource;
+  created_at: number;
+  updated_at: number;
+}
+
+function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    studyInstanceUid: row.study_uid,
+    model: row.model,
+    state: row.state,
+    attempts: row.attempts,
+    notBefore: row.not_before,
+    errorCode: row.error_code ?? undefined,
+    errorReason: row.error_reason ?? undefined,
+    report: row.report ?? undefined,
+    source: row.source,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface JobStore {
+  readonly model: string;
+  /** Queues the study unless a job exists; a failed job is queued again (new images may fix it). */
+  enqueue(studyInstanceUid: string, source: TriggerSource, now?: number): { job: Job; created: boolean };
+  /** Marks the oldest due queued job running and returns it. */
+  claimNext(now?: number): Job | undefined;
+  complete(id: number, report: string, now?: number): void;
+  retryLater(id: number, error: KneeTumorError, notBefore: number, now?: number): void;
+  fail(id: number, error: KneeTumorError, now?: number): void;
+  /** Queues again the jobs a killed process left running; returns how many. */
+  recoverInterrupted(now?: number): number;
+  forStudy(studyInstanceUid: string): Job | undefined;
+  /** The job states of many studies at once (for a hook's patient). */
+  forStudies(studyInstanceUids: readonly string[]): Map<string, Job>;
+  /** The earliest notBefore of the queued jobs, to sleep until then. */
+  nextDue(): number | undefined;
+}
+
+export function createJobStore(db: ServiceDatabase, model: string): JobStore {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS jobs (
+      id INTEGER PRIMARY KEY,
+      study_uid TEXT NOT NULL,
+      model TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      not_before INTEGER NOT NULL,
+      error_code TEXT,
+      error_reason TEXT,
+      report TEXT,
+      source TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      UNIQUE (study_uid, model)
+    );
+    CREATE INDEX IF NOT EXISTS jobs_due ON jobs (state, not_before);
+  `);
+  const insert = db.prepare(
+    `INSERT INTO jobs (study_uid, model, state, not_before, source, created_at, updated_at)
+     VALUES (?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (study_uid, model) DO NOTHING`,
+  );
+  const requeueFailed = db.prepare(
+    `UPDATE jobs SET state = 'queued', attempts = 0, not_before = ?, error_code = NULL, error_reason = NULL, source = ?, updated_at = ?
+     WHERE study_uid = ? AND model = ? AND state = 'failed'`,
+  );
+  const byStudy = db.prepare<[string, string], JobRow>('SELECT * FROM jobs WHERE study_uid = ? AND model = ?');
+  const due = db.prepare<[number], JobRow>(`SELECT * FROM jobs WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, id LIMIT 1`);
+  const markRunning = db.prepare(`UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'queued'`);
+  const markDone = db.prepare(`UPDATE jobs SET state = 'done', report = ?, error_code = NULL, error_reason = NULL, updated_at = ? WHERE id = ?`);
+  const markRetry = db.prepare(`UPDATE jobs SET state = 'queued', not_before = ?, error_code = ?, error_reason = ?, updated_at = ? WHERE id = ?`);
+  const markFailed = db.prepare(`UPDATE jobs SET state = 'failed', error_code = ?, error_reason = ?, updated_at = ? WHERE id = ?`);
+  const recover = db.prepare(`UPDATE jobs SET state = 'queued', not_before = ?, updated_at = ? WHERE state = 'running'`);
+  const earliest = db.prepare<[], { due: number | null }>(`SELECT MIN(not_before) AS due FROM jobs WHERE state = 'queued'`);
+
+  const claim = db.transaction((now: number): Job | undefined => {
+    const row = due.get(now);
+    if (!row) return undefined;
+    markRunning.run(now, row.id);
+    return toJob({ ...row, state: 'running', attempts: row.attempts + 1, updated_at: now });
+  });
+  const enqueue = db.transaction((studyInstanceUid: string, source: TriggerSource, now: number) => {
+    const created = insert.run(studyInstanceUid, model, now, source, now, now).changes === 1;
+    if (!created) requeueFailed.run(now, source, now, studyInstanceUid, model);
+    const row = byStudy.get(studyInstanceUid, model) as JobRow;
+    return { job: toJob(row), created };
+  });
+
+  return {
+    model,
+    enqueue: (studyInstanceUid, source, now = Date.now()) => enqueue(studyInstanceUid, source, now),
+    claimNext: (now = Date.now()) => claim(now),
+    complete(id, report, now = Date.now()) {
+      markDone.run(report, now, id);
+    },
+    retryLater(id, error, notBefore, now = Date.now()) {
+      markRetry.run(notBefore, error.code, error.reason, now, id);
+    },
+    fail(id, error, now = Date.now()) {
+      markFailed.run(error.code, error.reason, now, id);
+    },
+    recoverInterrupted: (now = Date.now()) => recover.run(now, now).changes,
+    forStudy(studyInstanceUid) {
+      const row = byStudy.get(studyInstanceUid, model);
+      return row ? toJob(row) : undefined;
+    },
+    forStudies(studyInstanceUids) {
+      const jobs = new Map<string, Job>();
+      if (studyInstanceUids.length === 0) return jobs;
+      const rows = db
+        .prepare<string[], JobRow>(`SELECT * FROM jobs WHERE model = ? AND study_uid IN (${studyInstanceUids.map(() => '?').join(',')})`)
+        .all(model, ...studyInstanceUids);
+      for (const row of rows) jobs.set(row.study_uid, toJob(row));
+      return jobs;
+    },
+    nextDue: () => earliest.get()?.due ?? undefined,
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * A worker process for the crash test: the real job store and FHIR writer, and a test double of
+ * the detector only (it returns the fixture analysis after a pause, printing "analysing" so the
+ * test knows when to kill it). With KILL_AFTER_WRITE=1 it kills itself right after the FHIR write,
+ * before the job is marked done. Exits 0 once the job is done.
+ * Arguments: database file, FHIR base URL, StudyInstanceUID.
+ */
+import { openDatabase } from '../../server/src/jobs/database';
+import { createJobStore } from '../../server/src/jobs/store';
+import { createJobWorker } from '../../server/src/jobs/worker';
+import { createFhirClient } from '../../server/src/fhir/client';
+import { writeReport } from '../../server/src/fhir/write-report';
+import { jsonLog } from '../../server/src/log';
+import { sampleAnalysis } from '../support/analysis-fixture';
+
+const [databaseFile, fhirUrl, studyInstanceUid] = process.argv.slice(2) as [string, string, string];
+const store = createJobStore(openDatabase(databaseFile), 'knee-tumor@1.0.0');
+const fhir = createFhirClient({ baseUrl: fhirUrl, timeoutMs: 5000 });
+const worker = createJobWorker({
+  store,
+  analyse: async (uid) => {
+    process.stdout.write('analysing\n');
+    await new Promise((r) => setTimeout(r, 1500));
+    return sampleAnalysis({ studyInstanceUid: uid });
+  },
+  writeReport: async (result) => {
+    const written = await writeReport(fhir, result);
+    process.stdout.write(`written ${written.created}\n`);
+    if (process.env.KILL_AFTER_WRITE === '1') process.kill(process.pid, 'SIGKILL');
+    return written;
+  },
+  policy: { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 100, pollIntervalMs: 50 },
+  log: jsonLog,
+});
+worker.start();
+const timer = setInterval(() => {
+  if (store.forStudy(studyInstanceUid)?.state === 'done') {
+    clearInterval(timer);
+    void worker.stop().then(() => process.exit(0));
+  }
+}, 50);

@@ -1,0 +1,74 @@
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openDatabase } from '../../server/src/jobs/database';
+import { createJobStore } from '../../server/src/jobs/store';
+import { backoffMs, createJobWorker } from '../../server/src/jobs/worker';
+import { KneeTumorError } from '../../server/src/errors';
+import { silentLog } from '../../server/src/log';
+import type { AnalysisResult } from '../../server/src/domain/analysis';
+import { sampleAnalysis } from '../support/analysis-fixture';
+
+const policy = { maxAttempts: 3, initialBackoffMs: 1, maxBackoffMs: 4, pollIntervalMs: 10 };
+const store = () => createJobStore(openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), 'worker-')), 'jobs.sqlite')), 'knee-tumor@1.0.0');
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe('job worker', () => {
+  it('backs off exponentially up to the cap', () => {
+    expect([1, 2, 3, 4, 5].map((n) => backoffMs({ ...policy, initialBackoffMs: 1000, maxBackoffMs: 5000 }, n))).toEqual([1000, 2000, 4000, 5000, 5000]);
+  });
+
+  it('retries a retryable failure, then completes', async () => {
+    const jobs = store();
+    const outcomes: Array<() => Promise<AnalysisResult>> = [
+      () => Promise.reject(new KneeTumorError('pacs-unreachable', 'connection refused')),
+      () => Promise.resolve(sampleAnalysis({ studyInstanceUid: '1.5' })),
+    ];
+    const writes: string[] = [];
+    const worker = createJobWorker({
+      store: jobs,
+      analyse: () => (outcomes.shift() as () => Promise<AnalysisResult>)(),
+      writeReport: async (result) => (writes.push(result.studyInstanceUid), { report: 'DiagnosticReport/1', created: true }),
+      policy,
+      log: silentLog,
+    });
+    jobs.enqueue('1.5', 'http');
+    await worker.runDue();
+    expect(jobs.forStudy('1.5')).toMatchObject({ state: 'queued', attempts: 1, errorCode: 'pacs-unreachable' });
+    await settle();
+    await worker.runDue();
+    expect(jobs.forStudy('1.5')).toMatchObject({ state: 'done', attempts: 2, report: 'DiagnosticReport/1' });
+    expect(writes).toEqual(['1.5']);
+  });
+
+  it('fails at once on a permanent error, with its reason', async () => {
+    const jobs = store();
+    const worker = createJobWorker({
+      store: jobs,
+      analyse: () => Promise.reject(new KneeTumorError('view-missing', 'the lateral view is missing')),
+      writeReport: () => Promise.reject(new Error('not reached')),
+      policy,
+      log: silentLog,
+    });
+    jobs.enqueue('1.6', 'orthanc');
+    await worker.runDue();
+    expect(jobs.forStudy('1.6')).toMatchObject({ state: 'failed', attempts: 1, errorCode: 'view-missing', errorReason: 'the lateral view is missing' });
+  });
+
+  it('fails after maxAttempts of a retryable error, and the started loop picks up new jobs by itself', async () => {
+    const jobs = store();
+    const worker = createJobWorker({
+      store: jobs,
+      analyse: () => Promise.reject(new KneeTumorError('fhir-unreachable', 'down')),
+      writeReport: () => Promise.reject(new Error('not reached')),
+      policy,
+      log: silentLog,
+    });
+    worker.start();
+    jobs.enqueue('1.7', 'http');
+    worker.wake();
+    for (let i = 0; i < 100 && jobs.forStudy('1.7')?.state !== 'failed'; i++) await settle();
+    await worker.stop();
+    expect(jobs.forStudy('1.7')).toMatchObject({ state: 'failed', attempts: 3, errorCode: 'fhir-unreachable' });
+  });
+});
