@@ -1,6 +1,6 @@
 /** Lesion matching and lesion-level counts on hand-made radiographs with known answers. */
 import type { PatientCase } from '../../server/src/evaluation/cases';
-import { aboveThreshold, patientScore } from '../../server/src/evaluation/cases';
+import { operatingBoxes, patientScore } from '../../server/src/evaluation/cases';
 import { frocCurve, lesionLevel } from '../../server/src/evaluation/lesion-level';
 import { intersectionOverUnion, matchRadiograph } from '../../server/src/evaluation/matching';
 
@@ -53,7 +53,7 @@ test('localised, poorly localised, missed entirely, and false-positive boxes', (
     patient(true, [{ x: 100, confidence: 0.3 }]), // below the threshold: missed entirely
     patient(false, [{ x: 600, confidence: 0.95 }]), // false positive on a normal patient
   ];
-  const result = lesionLevel(aboveThreshold(patients, 0.5));
+  const result = lesionLevel(operatingBoxes(patients, 0.5));
   expect(result.lesions).toBe(4);
   expect(result.localised).toMatchObject({ numerator: 1, denominator: 4 });
   expect(result.poorlyLocalised).toBe(1);

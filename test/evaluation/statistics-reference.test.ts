@@ -41,11 +41,11 @@ describe('ROC analysis against scikit-learn and a numpy DeLong', () => {
     expect(curve.map((p) => p.truePositiveRate)).toEqual(expected.tpr.map((v) => expect.closeTo(v, 12)));
   });
 
-  test('every ROC threshold reproduces its point with the rule "score above threshold"', () => {
+  test('every ROC threshold reproduces its point with the rule "score at or above threshold"', () => {
     const { scores, tumor } = PATIENT_SETS[1]!;
     const positives = tumor.filter(Boolean).length;
     for (const point of rocCurve(scores, tumor)) {
-      const positive = scores.map((score) => point.threshold === null || score > point.threshold);
+      const positive = scores.map((score) => point.threshold !== null && score >= point.threshold);
       const truePositives = positive.filter((p, i) => p && tumor[i]).length;
       expect(truePositives / positives).toBeCloseTo(point.truePositiveRate, 12);
     }

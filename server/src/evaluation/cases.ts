@@ -25,15 +25,17 @@ export function patientScore(patient: PatientCase): number {
 }
 
 /**
- * Keeps the boxes above the operating threshold: a radiograph is positive when it has one, and a
- * patient when either view is. A reader's boxes (confidence 1) all pass a threshold below 1.
+ * Keeps the boxes at or above the operating threshold: a radiograph is positive when it has one,
+ * and a patient when either view is. "At or above" is the rule the analysis pipeline applies
+ * (pipeline/decide.ts), so its own output evaluates to its own decisions. A reader's boxes
+ * (confidence 1) all pass.
  */
-export function aboveThreshold(patients: readonly PatientCase[], threshold: number): PatientCase[] {
+export function operatingBoxes(patients: readonly PatientCase[], threshold: number): PatientCase[] {
   return patients.map((patient) => ({
     ...patient,
     radiographs: patient.radiographs.map((radiograph) => ({
       ...radiograph,
-      boxes: radiograph.boxes.filter((box) => box.confidence > threshold),
+      boxes: radiograph.boxes.filter((box) => box.confidence >= threshold),
     })),
   }));
 }

@@ -2,7 +2,7 @@
  * The whole evaluation, from bound cases to the result the report renders: pure, so the CLI only
  * reads files, calls this, and writes files.
  */
-import { aboveThreshold, type PatientCase } from './cases';
+import { operatingBoxes, type PatientCase } from './cases';
 import { frocCurve, lesionLevel, type FrocPoint, type LesionLevelResult } from './lesion-level';
 import { LOCALISATION_IOU } from './matching';
 import { patientLevel, type PatientLevelResult } from './patient-level';
@@ -11,7 +11,7 @@ import { PERMUTATION_ITERATIONS } from './statistics/permutation';
 import { subgroupAnalyses, type SubgroupAnalysis } from './subgroups';
 
 export interface EvaluationOptions {
-  /** A radiograph is positive when it has a box with confidence above this. */
+  /** A radiograph is positive when it has a box with confidence at or above this. */
   threshold: number;
   /** Also give a percentile bootstrap interval of the AUC with this many replicates. */
   bootstrapReplicates?: number;
@@ -57,7 +57,7 @@ export function evaluate(
     schemaVersion: 1,
     method: {
       localisationIou: LOCALISATION_IOU,
-      decisionRule: `radiograph positive when a box has confidence > ${options.threshold}; patient positive when either view is`,
+      decisionRule: `radiograph positive when a box has confidence >= ${options.threshold}; patient positive when either view is`,
       patientScore: 'highest box confidence over both views (0 without boxes)',
       proportionIntervals: 'exact Clopper-Pearson 95%',
       aucInterval: 'DeLong 95% (normal approximation, clipped to [0, 1])',
@@ -76,7 +76,7 @@ export function evaluate(
       lesions: radiographs.reduce((total, radiograph) => total + radiograph.lesions.length, 0),
     },
     model: {
-      lesionLevel: lesionLevel(aboveThreshold(patients, options.threshold)),
+      lesionLevel: lesionLevel(operatingBoxes(patients, options.threshold)),
       froc: frocCurve(patients),
       patientLevel: patientLevel(patients, options.threshold, options),
     },

@@ -31,7 +31,7 @@ export interface FrocPoint {
   falsePositivesPerRadiograph: number;
 }
 
-/** Scores the boxes as given: filter them to the operating threshold first (see aboveThreshold). */
+/** Scores the boxes as given: keep the operating ones first (see operatingBoxes). */
 export function lesionLevel(patients: readonly PatientCase[]): LesionLevelResult {
   let lesions = 0;
   let localised = 0;

@@ -1,8 +1,9 @@
 /**
  * Patient-level results of the model: the ROC analysis of the patient score, and the decision
- * metrics at the operating threshold (a patient is positive when either view has a box above it).
+ * metrics at the operating threshold (a patient is positive when either view has a box at or
+ * above it).
  */
-import { patientScore, type PatientCase } from './cases';
+import { isPositive, operatingBoxes, patientScore, type PatientCase } from './cases';
 import { bootstrapAuc } from './statistics/bootstrap';
 import { diagnosticMetrics, type DiagnosticMetrics } from './statistics/confusion';
 import { delongAuc, type AucWithInterval } from './statistics/delong';
@@ -29,7 +30,7 @@ export interface Resampling {
 }
 
 export function patientDecisions(patients: readonly PatientCase[], threshold: number): boolean[] {
-  return patients.map((patient) => patientScore(patient) > threshold);
+  return operatingBoxes(patients, threshold).map(isPositive);
 }
 
 export function rocAnalysis(patients: readonly PatientCase[], resampling: Resampling): RocAnalysis | undefined {

@@ -75,7 +75,7 @@ export function phantomSet(seed: number, patients: number, threshold = 0.4): Pha
         imageSize: { width: WIDTH, height: HEIGHT },
         boxes,
         score,
-        positive: score > threshold,
+        positive: score >= threshold,
       };
     });
     const patientScore = Math.max(...viewFindings.map((view) => view.score));
@@ -86,7 +86,7 @@ export function phantomSet(seed: number, patients: number, threshold = 0.4): Pha
       model: { name: 'phantom', version: '0', manifestSha256: '0'.repeat(64) },
       operatingThreshold: threshold,
       views: viewFindings,
-      patient: { score: patientScore, positive: patientScore > threshold },
+      patient: { score: patientScore, positive: patientScore >= threshold },
       flags: [],
       aiGenerated: true,
       notice: 'AI-generated result (second reader).',

@@ -112,7 +112,7 @@ export function renderReport(evaluation: Evaluation): string {
       fixed(roc.aucBootstrap.standardError, 4),
     ]]),
   ];
-  const youden = roc === undefined ? '' : `<p>Youden-optimal threshold: a patient is positive above ${roc.youden.threshold === null ? 'any score' : fixed(roc.youden.threshold, 4)} (sensitivity ${fixed(roc.youden.sensitivity)}, specificity ${fixed(roc.youden.specificity)}, J ${fixed(roc.youden.youdenIndex)}).</p>`;
+  const youden = roc === undefined ? '' : `<p>Youden-optimal threshold: a patient is positive at or above ${roc.youden.threshold === null ? 'no score' : fixed(roc.youden.threshold, 4)} (sensitivity ${fixed(roc.youden.sensitivity)}, specificity ${fixed(roc.youden.specificity)}, J ${fixed(roc.youden.youdenIndex)}).</p>`;
   const comparisons = readers.map((reader) => [
     reader.name,
     fixed(reader.versusModel.kappaDifference.difference),

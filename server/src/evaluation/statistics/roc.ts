@@ -6,8 +6,8 @@ import { midranks } from './ranks';
 
 export interface RocPoint {
   /**
-   * A patient is positive when its score is above this threshold (the method's "above the
-   * operating threshold"); null on the last point, where every patient is positive.
+   * A patient is positive when its score is at or above this threshold, as at the operating
+   * point; null on the first point, where no patient is positive.
    */
   threshold: number | null;
   falsePositiveRate: number;
@@ -26,8 +26,8 @@ export function rocCurve(scores: readonly number[], tumor: readonly boolean[]): 
   const positives = tumor.filter(Boolean).length;
   const negatives = tumor.length - positives;
   const distinct = [...new Set(scores)].sort((a, b) => b - a);
-  const points: RocPoint[] = [{ threshold: distinct[0] ?? null, falsePositiveRate: 0, truePositiveRate: 0 }];
-  distinct.forEach((score, index) => {
+  const points: RocPoint[] = [{ threshold: null, falsePositiveRate: 0, truePositiveRate: 0 }];
+  for (const score of distinct) {
     let truePositives = 0;
     let falsePositives = 0;
     scores.forEach((candidate, patient) => {
@@ -36,12 +36,11 @@ export function rocCurve(scores: readonly number[], tumor: readonly boolean[]): 
       else falsePositives++;
     });
     points.push({
-      // Patients scoring at least `score` are exactly those above the next lower distinct score.
-      threshold: distinct[index + 1] ?? null,
+      threshold: score,
       falsePositiveRate: negatives === 0 ? 0 : falsePositives / negatives,
       truePositiveRate: positives === 0 ? 0 : truePositives / positives,
     });
-  });
+  }
   return points;
 }
 
