@@ -125,14 +125,14 @@ export function parseConfig(input: unknown): Config {
 /** Environment variables that override the configuration file, by their place in the config. */
 function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const config: Record<string, Record<string, unknown>> = {};
-  if (env.KNEE_TUMOR_DICOMWEB_URL) {
-    config.pacs = { dicomWebUrl: env.KNEE_TUMOR_DICOMWEB_URL };
-    if (env.KNEE_TUMOR_DICOMWEB_USER) {
-      config.pacs.auth = { type: 'basic', username: env.KNEE_TUMOR_DICOMWEB_USER, password: env.KNEE_TUMOR_DICOMWEB_PASSWORD ?? '' };
-    } else if (env.KNEE_TUMOR_DICOMWEB_TOKEN) {
-      config.pacs.auth = { type: 'bearer', token: env.KNEE_TUMOR_DICOMWEB_TOKEN };
-    }
+  const pacs: Record<string, unknown> = {};
+  if (env.KNEE_TUMOR_DICOMWEB_URL) pacs.dicomWebUrl = env.KNEE_TUMOR_DICOMWEB_URL;
+  if (env.KNEE_TUMOR_DICOMWEB_USER) {
+    pacs.auth = { type: 'basic', username: env.KNEE_TUMOR_DICOMWEB_USER, password: env.KNEE_TUMOR_DICOMWEB_PASSWORD ?? '' };
+  } else if (env.KNEE_TUMOR_DICOMWEB_TOKEN) {
+    pacs.auth = { type: 'bearer', token: env.KNEE_TUMOR_DICOMWEB_TOKEN };
   }
+  if (Object.keys(pacs).length > 0) config.pacs = pacs;
   const model: Record<string, unknown> = {};
   if (env.KNEE_TUMOR_MODEL) model.manifestPath = env.KNEE_TUMOR_MODEL;
   if (env.KNEE_TUMOR_EXECUTION_PROVIDER) model.executionProvider = env.KNEE_TUMOR_EXECUTION_PROVIDER;

@@ -1,0 +1,42 @@
+/**
+ * `knee-tumor convert file.dcm out.png`: one image exactly as the detector sees it before the
+ * letterbox (8-bit, after the modality and VOI LUTs), for an integrator to check the conversion of
+ * their PACS's images. A file that cannot be read or decoded leaves no output file.
+ */
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { KneeTumorError } from '../errors';
+import { grayPng } from '../imaging/annotate';
+import { decodeForDetector } from '../pipeline/fetch-images';
+import { EXIT, reportFailure, UsageError } from './output';
+
+export const CONVERT_USAGE = 'knee-tumor convert <file.dcm> <out.png>';
+
+export async function convertCommand(argv: string[]): Promise<number> {
+  try {
+    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+    const [input, output] = positionals;
+    if (!input || !output || positionals.length > 2) throw new UsageError(`usage: ${CONVERT_USAGE}`);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(input);
+    } catch (cause) {
+      throw new KneeTumorError('dicom-unreadable', `cannot read ${input}: ${(cause as NodeJS.ErrnoException).code ?? 'error'}`, { cause });
+    }
+    const image = await decodeForDetector(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const png = await grayPng(image);
+    // Write beside the target and rename, so a failure never leaves a partial PNG.
+    const partial = `${output}.partial-${process.pid}`;
+    try {
+      await writeFile(partial, png);
+      await rename(partial, output);
+    } catch (cause) {
+      await rm(partial, { force: true });
+      throw new KneeTumorError('internal', `cannot write ${output}: ${(cause as Error).message}`, { cause });
+    }
+    process.stdout.write(`${output}: ${image.width} x ${image.height}, 8-bit, as the detector sees it before the letterbox\n`);
+    return EXIT.ok;
+  } catch (error) {
+    return reportFailure(error, false);
+  }
+}

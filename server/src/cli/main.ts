@@ -1,0 +1,31 @@
+/** The `knee-tumor` command: one entry point, one subcommand per job. */
+import { analyzeCommand, ANALYZE_USAGE } from './analyze';
+import { convertCommand, CONVERT_USAGE } from './convert';
+import { evaluateCommand } from './evaluate';
+import { EXIT } from './output';
+
+const USAGE = `usage:
+  ${ANALYZE_USAGE}
+  ${CONVERT_USAGE}
+  knee-tumor evaluate --truth <truth.json> --pred <predictions.json> --out <dir> [--readers <reader.json> ...]
+`;
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'analyze':
+      return analyzeCommand(rest, env);
+    case 'convert':
+      return convertCommand(rest);
+    case 'evaluate':
+      return evaluateCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    default:
+      process.stderr.write(`knee-tumor: unknown command ${command}\n${USAGE}`);
+      return EXIT.usage;
+  }
+}
