@@ -47,8 +47,8 @@ export function chiSquaredTest(table: AccuracyTable): ChiSquaredTest {
 
 /**
  * The exact conditional test with both margins fixed: the P value is the total probability of the
- * tables no more likely than the observed one (the rule scipy's fisher_exact uses). Undefined
- * (undefined is returned) when there are too many tables to enumerate.
+ * tables no more likely than the observed one (the rule scipy's fisher_exact uses); undefined
+ * when there are too many tables to enumerate.
  */
 export function exactTest(table: AccuracyTable): number | undefined {
   const rowTotals = table.map(([a, b]) => a + b);
@@ -67,17 +67,17 @@ export function exactTest(table: AccuracyTable): number | undefined {
   let pValue = 0;
   let tables = 0;
   const cells: number[] = [];
-  const remainingCapacity = rowTotals.map((_, i) => rowTotals.slice(i).reduce((a, b) => a + b, 0));
+  // What the rows from i on can still hold, so that impossible partial tables are cut early.
+  const capacityFrom = [...rowTotals.map((_, i) => rowTotals.slice(i).reduce((a, b) => a + b, 0)), 0];
   const visit = (row: number, left: number): boolean => {
     if (row === rowTotals.length) {
-      if (left !== 0) return true;
       tables++;
       if (tables > MAX_EXACT_TABLES) return false;
       const logP = logProbability(cells);
       if (logP <= cutoff) pValue += Math.exp(logP);
       return true;
     }
-    const lowest = Math.max(0, left - ((remainingCapacity[row + 1] ?? 0) as number));
+    const lowest = Math.max(0, left - (capacityFrom[row + 1] as number));
     const highest = Math.min(rowTotals[row] as number, left);
     for (let cell = lowest; cell <= highest; cell++) {
       cells[row] = cell;
