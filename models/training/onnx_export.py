@@ -1,0 +1,106 @@
+"""ONNX export of one fold in the runtime's layout, and its check in onnxruntime-node."""
+from __future__ import annotations
+
+import io
+import json
+import math
+import subprocess
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Tuple
+
+import numpy as np
+import onnx
+import torch
+
+from model import STRIDES, ExportWrapper, YoloDetector
+from onnx_fp16 import convert_body_to_fp16
+
+OPSET = 17
+INPUT_NAME = "images"
+OUTPUT_NAME = "output0"
+CHECK_SCRIPT = Path(__file__).with_name("onnx_check.js")
+# Largest differences accepted between PyTorch and onnxruntime-node, per precision: box terms in
+# input pixels, scores on 0..1. fp32 differs only by conv+BN folding and kernel order.
+TOLERANCE = {"fp32": (0.05, 1e-3), "fp16": (2.0, 2e-2)}
+
+
+def export_onnx(model: YoloDetector, path: Path, img: int, fp16: bool) -> None:
+    """Traces the decoded model with dynamic batch, height and width and writes opset 17."""
+    model.eval()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        # torch 1.13 warns that prim::Constant has no shape inference; the graph is still exact.
+        warnings.simplefilter("ignore", UserWarning)
+        torch.onnx.export(
+            ExportWrapper(model),
+            torch.zeros(1, 3, img, img),
+            buffer,
+            opset_version=OPSET,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch", 2: "height", 3: "width"}, OUTPUT_NAME: {0: "batch", 1: "rows"}},
+            do_constant_folding=True,
+        )
+    graph = onnx.load_from_string(buffer.getvalue())
+    if fp16:
+        # Node names vary between torch versions; the head's weights keep their parameter names.
+        head_weights = {f"model.detect.m.{i}.weight" for i in range(len(STRIDES))}
+        detect_convs = [n.output[0] for n in graph.graph.node if n.op_type == "Conv" and n.input[1] in head_weights]
+        if len(detect_convs) != len(STRIDES):
+            raise RuntimeError(f"expected {len(STRIDES)} Detect convolutions in the graph, found {len(detect_convs)}")
+        graph = convert_body_to_fp16(graph, detect_convs)
+    onnx.checker.check_model(graph)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(graph, str(path))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    shape: Tuple[int, int, int, int]
+    rows: int
+    max_box_diff: float
+    max_score_diff: float
+
+
+def expected_rows(height: int, width: int, anchors_per_cell: int = 3) -> int:
+    return anchors_per_cell * sum((height // s) * (width // s) for s in STRIDES)
+
+
+def check_in_onnxruntime_node(model: YoloDetector, path: Path, img: int, precision: str, seed: int = 0) -> CheckResult:
+    """Runs the file in onnxruntime-node on a batch of 2 at a non-square size (so the dynamic axes
+    are exercised) and compares with PyTorch; raises when the layout or the values differ."""
+    height = int(math.ceil(img * 0.67 / 32) * 32)
+    shape = (2, 3, height, img)
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.rand(shape, generator=generator)
+    model.eval()
+    with torch.no_grad():
+        expected = model.predict(x).numpy()
+    with tempfile.TemporaryDirectory() as tmp:
+        input_path, output_path = Path(tmp, "input.raw"), Path(tmp, "output.raw")
+        input_type = "float16" if precision == "fp16" else "float32"
+        x.numpy().astype(input_type).tofile(input_path)
+        run = subprocess.run(
+            ["node", str(CHECK_SCRIPT), str(path), str(input_path), input_type, ",".join(map(str, shape)), str(output_path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if run.returncode != 0:
+            raise RuntimeError(f"onnxruntime-node could not run {path}: {run.stderr.strip()}")
+        info = json.loads(run.stdout)
+        actual = np.fromfile(output_path, dtype=info["type"]).reshape(info["dims"]).astype(np.float32)
+    if info["inputs"] != [INPUT_NAME] or info["outputs"] != [OUTPUT_NAME]:
+        raise RuntimeError(f"{path}: tensors are named {info['inputs']} -> {info['outputs']}")
+    rows = expected_rows(height, img)
+    if list(actual.shape) != [shape[0], rows, expected.shape[2]]:
+        raise RuntimeError(f"{path}: output shape {list(actual.shape)}, expected {[shape[0], rows, expected.shape[2]]}")
+    box_diff = float(np.abs(actual[..., :4] - expected[..., :4]).max())
+    score_diff = float(np.abs(actual[..., 4:] - expected[..., 4:]).max())
+    box_tolerance, score_tolerance = TOLERANCE[precision]
+    if box_diff > box_tolerance or score_diff > score_tolerance:
+        raise RuntimeError(f"{path}: onnxruntime-node differs from PyTorch by {box_diff:.4g} px / {score_diff:.4g} in scores")
+    return CheckResult(shape, rows, box_diff, score_diff)
