@@ -43,7 +43,7 @@ export const FhirConfigSchema = z.object({
 });
 
 /** A JSON Web Key Set given inline, for EHRs whose keys cannot be fetched from the service. */
-const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
+const JwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().optional(), alg: z.string().optional() })).min(1) });
 
 export const CdsClientSchema = z
   .object({

@@ -1,0 +1,71 @@
+/**
+ * Chooses the card of each recent study of the patient (pure): its AI report if one exists, else
+ * the state of its job. Studies that are not knee radiographs (refused by the pipeline) and
+ * studies never triggered get no card.
+ */
+import type { DiagnosticReport, ImagingStudy } from 'fhir/r4';
+import type { ErrorCode } from '../server/src/errors';
+import { SYSTEMS } from '../server/src/fhir/codes';
+import type { Job } from '../server/src/jobs/store';
+import { couldNotAnalyseCard, inProgressCard, resultCard, type CardSettings, type ReportSummary, type StudyRef } from './cards';
+import type { Card, PatientData } from './types';
+
+/** Refusals that mean "not a study for this method": a card would only be noise. */
+const NOT_OUR_STUDY: ReadonlySet<ErrorCode> = new Set(['not-knee', 'not-radiograph', 'study-not-found']);
+
+function studyUid(study: ImagingStudy): string | undefined {
+  const value = study.identifier?.find((i) => i.system === SYSTEMS.dicomUid)?.value;
+  return value?.replace(/^urn:oid:/, '');
+}
+
+/** The analysis key is "StudyInstanceUID/model name/model version" (see analysisKey). */
+function reportKey(report: DiagnosticReport): { studyInstanceUid: string; model: string } | undefined {
+  const value = report.identifier?.find((i) => i.system === SYSTEMS.analysisId)?.value;
+  const [uid, name, version] = value?.split('/') ?? [];
+  return uid && name && version ? { studyInstanceUid: uid, model: `${name} ${version}` } : undefined;
+}
+
+function summarise(report: DiagnosticReport, model: string): ReportSummary {
+  return {
+    report: `DiagnosticReport/${report.id}`,
+    positive: (report.conclusionCode?.length ?? 0) > 0,
+    conclusion: report.conclusion ?? 'AI result available',
+    model,
+  };
+}
+
+/** The StudyInstanceUIDs a hook reports on, most recent first. */
+export function recentStudies(data: PatientData, limit: number): StudyRef[] {
+  const studies = new Map<string, StudyRef>();
+  const byDate = [...data.studies].sort((a, b) => (b.started ?? '').localeCompare(a.started ?? ''));
+  for (const study of byDate) {
+    const uid = studyUid(study);
+    if (uid && !studies.has(uid)) studies.set(uid, { studyInstanceUid: uid, imagingStudy: `ImagingStudy/${study.id}`, started: study.started });
+  }
+  for (const report of data.reports) {
+    const key = reportKey(report);
+    if (key && !studies.has(key.studyInstanceUid)) {
+      studies.set(key.studyInstanceUid, { studyInstanceUid: key.studyInstanceUid, imagingStudy: report.imagingStudy?.[0]?.reference, started: report.effectiveDateTime });
+    }
+  }
+  return [...studies.values()].slice(0, limit);
+}
+
+export function studyCards(settings: CardSettings, data: PatientData, jobs: Map<string, Job>, studies: StudyRef[]): Card[] {
+  const latestReport = new Map<string, ReportSummary>();
+  const byIssued = [...data.reports].sort((a, b) => (a.issued ?? '').localeCompare(b.issued ?? ''));
+  for (const report of byIssued) {
+    const key = reportKey(report);
+    if (key && report.status !== 'entered-in-error') latestReport.set(key.studyInstanceUid, summarise(report, key.model));
+  }
+  return studies.flatMap((study): Card[] => {
+    const report = latestReport.get(study.studyInstanceUid);
+    if (report) return [resultCard(settings, study, report)];
+    const job = jobs.get(study.studyInstanceUid);
+    if (job?.state === 'queued' || job?.state === 'running') return [inProgressCard(settings, study)];
+    if (job?.state === 'failed' && job.errorCode && !NOT_OUR_STUDY.has(job.errorCode)) {
+      return [couldNotAnalyseCard(settings, study, job.errorReason ?? job.errorCode)];
+    }
+    return [];
+  });
+}

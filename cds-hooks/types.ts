@@ -1,0 +1,81 @@
+/** CDS Hooks 2.0 shapes: the request a CDS client sends, and cards and services we answer with. */
+import { z } from 'zod';
+import type { Bundle, DiagnosticReport, FhirResource, ImagingStudy } from 'fhir/r4';
+import type { JobStore } from '../server/src/jobs/store';
+
+export const HookRequestSchema = z.object({
+  hook: z.string().min(1),
+  hookInstance: z.string().min(1),
+  fhirServer: z.url().optional(),
+  fhirAuthorization: z
+    .object({
+      access_token: z.string().min(1),
+      token_type: z.literal('Bearer'),
+      expires_in: z.number(),
+      scope: z.string(),
+      subject: z.string(),
+      patient: z.string().optional(),
+    })
+    .optional(),
+  context: z.looseObject({
+    patientId: z.string().min(1),
+    userId: z.string().optional(),
+    encounterId: z.string().optional(),
+    selections: z.array(z.string()).optional(),
+    draftOrders: z.looseObject({ resourceType: z.literal('Bundle'), entry: z.array(z.looseObject({})).optional() }).optional(),
+  }),
+  /** A key with null: the client looked and found nothing; a missing key: we must look. */
+  prefetch: z.record(z.string(), z.looseObject({ resourceType: z.string() }).nullable()).optional(),
+});
+
+export type HookRequest = Omit<z.infer<typeof HookRequestSchema>, 'prefetch' | 'context'> & {
+  context: z.infer<typeof HookRequestSchema>['context'] & { draftOrders?: Bundle<FhirResource> };
+  prefetch?: Record<string, FhirResource | null>;
+};
+
+export interface Link {
+  label: string;
+  url: string;
+  type: 'absolute' | 'smart';
+  appContext?: string;
+}
+
+export interface Card {
+  uuid: string;
+  summary: string;
+  detail?: string;
+  indicator: 'info' | 'warning' | 'critical';
+  source: { label: string; url?: string; topic?: { system: string; code: string; display: string } };
+  links?: Link[];
+  overrideReasons?: Array<{ system: string; code: string; display: string }>;
+}
+
+export interface HookResponse {
+  cards: Card[];
+}
+
+/** What a hook knows about the patient: from prefetch or from the EHR's FHIR server. */
+export interface PatientData {
+  studies: ImagingStudy[];
+  reports: DiagnosticReport[];
+}
+
+/** Everything a hook needs besides the request; no hook waits for inference. */
+export interface HookContext {
+  jobs: JobStore;
+  appLaunchUrl: string;
+  modelCardUrl: string;
+  studiesPerCard: number;
+  fhirTimeoutMs: number;
+}
+
+/** One CDS service, defined once: discovery and the route are both derived from it. */
+export interface CdsService {
+  id: string;
+  hook: 'patient-view' | 'order-select' | 'order-sign';
+  title: string;
+  description: string;
+  prefetch: Record<string, string>;
+  usageRequirements?: string;
+  handle(request: HookRequest, context: HookContext): Promise<HookResponse>;
+}

@@ -1,0 +1,73 @@
+/**
+ * Composition of the CDS service from the configuration: the job database, the worker that runs
+ * `analyse` and writes the report to the FHIR server, the CDS Hooks routes and the triggers.
+ * main.ts calls createService(config, analyse, model), listens with `service.app`, and calls
+ * `service.start()`; tests do the same with a test double of `analyse`.
+ */
+import type { Express } from 'express';
+import { CDS_SERVICES } from '../../cds-hooks/services';
+import { createCdsAuthenticator } from '../../cds-hooks/auth';
+import { createFeedbackStore, type FeedbackStore } from '../../cds-hooks/feedback';
+import { createApp } from './app';
+import type { Config } from './config';
+import type { AnalysisResult, ModelIdentity } from './domain/analysis';
+import { KneeTumorError } from './errors';
+import { createFhirClient } from './fhir/client';
+import { writeReport } from './fhir/write-report';
+import { openDatabase } from './jobs/database';
+import { createJobStore, type JobStore } from './jobs/store';
+import { createJobWorker, type JobWorker } from './jobs/worker';
+import { jsonLog, type Log } from './log';
+
+export type Analyse = (studyInstanceUid: string) => Promise<AnalysisResult>;
+
+export interface KneeTumorService {
+  app: Express;
+  jobs: JobStore;
+  worker: JobWorker;
+  feedback: FeedbackStore;
+  /** Recovers interrupted jobs and starts the worker. */
+  start(): void;
+  /** Lets the job in progress finish, then closes the database. */
+  stop(): Promise<void>;
+}
+
+export function createService(config: Config, analyse: Analyse, model: ModelIdentity, log: Log = jsonLog): KneeTumorService {
+  const { fhir: fhirConfig, service } = config;
+  if (!fhirConfig || !service) throw new KneeTumorError('config-invalid', 'the CDS service needs the fhir and service sections');
+  const db = openDatabase(config.jobs.databasePath);
+  const modelKey = `${model.name}@${model.version}`;
+  const jobs = createJobStore(db, modelKey);
+  const feedback = createFeedbackStore(db, modelKey);
+  const fhir = createFhirClient(fhirConfig);
+  const worker = createJobWorker({ store: jobs, analyse, writeReport: (result) => writeReport(fhir, result), policy: config.jobs, log });
+  const app = createApp({
+    cds: {
+      services: CDS_SERVICES,
+      context: {
+        jobs,
+        appLaunchUrl: service.appLaunchUrl,
+        modelCardUrl: service.modelCardUrl,
+        studiesPerCard: service.studiesPerCard,
+        fhirTimeoutMs: fhirConfig.timeoutMs,
+      },
+      authenticate: createCdsAuthenticator({ clients: config.cdsClients, maxTokenAgeSeconds: service.maxTokenAgeSeconds }),
+      feedback,
+      baseUrl: service.baseUrl,
+      log,
+    },
+    triggers: { secrets: config.triggers, jobs, wake: () => worker.wake(), fhir, log },
+    log,
+  });
+  return {
+    app,
+    jobs,
+    worker,
+    feedback,
+    start: () => worker.start(),
+    async stop() {
+      await worker.stop();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * The CDS Hooks services over real HTTP (supertest), with signed JWTs, the real FHIR engine for
+ * reports and fallback queries, and the real SQLite job store.
+ */
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import type { Bundle, DiagnosticReport, FhirResource, ImagingStudy } from 'fhir/r4';
+import { createService, type KneeTumorService } from '../../server/src/service';
+import { createFhirClient } from '../../server/src/fhir/client';
+import { writeReport } from '../../server/src/fhir/write-report';
+import { KneeTumorError } from '../../server/src/errors';
+import { silentLog } from '../../server/src/log';
+import { startFhirServer, type RunningFhirServer } from '../support/fhir-server';
+import { registerStudy } from '../support/fhir-fixtures';
+import { sampleAnalysis } from '../support/analysis-fixture';
+import { createTestCdsClient, type TestCdsClient } from '../support/cds-client';
+import { SERVICE_BASE, TEST_MODEL, testConfig } from '../support/service-config';
+
+let fhir: RunningFhirServer;
+let ehr: TestCdsClient;
+let service: KneeTumorService;
+
+beforeAll(async () => {
+  fhir = await startFhirServer();
+  ehr = await createTestCdsClient();
+  service = createService(testConfig(fhir.baseUrl, [{ issuer: ehr.issuer, jwks: ehr.jwks }]), () => Promise.reject(new Error('not used')), TEST_MODEL, silentLog);
+});
+afterAll(async () => {
+  await service.stop();
+  await fhir.stop();
+});
+
+async function patientWithReport(positive: boolean): Promise<{ patientId: string; uid: string; report: string }> {
+  const uid = `1.2.840.99.${Math.floor(Math.random() * 1e9)}`;
+  const { patientId } = await registerStudy(fhir, uid);
+  const { report } = await writeReport(createFhirClient({ baseUrl: fhir.baseUrl, timeoutMs: 3000 }), sampleAnalysis({ studyInstanceUid: uid, positive }));
+  return { patientId, uid, report };
+}
+
+async function prefetchFor(patientId: string): Promise<Record<string, Bundle<FhirResource>>> {
+  const studies = await fhir.search<ImagingStudy>(`ImagingStudy?patient=Patient/${patientId}`);
+  const reports = await fhir.search<DiagnosticReport>(`DiagnosticReport?patient=Patient/${patientId}`);
+  const bundle = (resources: FhirResource[]): Bundle<FhirResource> => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
+  return { kneeStudies: bundle(studies), analysisReports: bundle(reports) };
+}
+
+async function callHook(id: string, body: Record<string, unknown>) {
+  const token = await ehr.token(`${SERVICE_BASE}/cds-services/${id}`);
+  return request(service.app).post(`/cds-services/${id}`).set('Authorization', `Bearer ${token}`).send(body);
+}
+
+const hookBody = (hook: string, context: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ hook, hookInstance: randomUUID(), context, ...extra });
+
+describe('discovery', () => {
+  it('lists each service once with its prefetch, and every listed id is routed', async () => {
+    const response = await request(service.app).get('/cds-services').expect(200);
+    const services = response.body.services as Array<{ id: string; hook: string; prefetch: Record<string, string> }>;
+    expect(services.map((s) => s.hook)).toEqual(['patient-view', 'order-select', 'order-sign']);
+    for (const s of services) {
+      expect(s.prefetch.kneeStudies).toBe('ImagingStudy?patient=Patient/{{context.patientId}}&_sort=-started&_count=10');
+      const routed = await callHook(s.id, hookBody(s.hook, { patientId: 'none' }, { prefetch: { kneeStudies: null, analysisReports: null } }));
+      expect(routed.status).toBe(200);
+    }
+  });
+
+  it('answers a browser preflight with CORS headers', async () => {
+    const response = await request(service.app)
+      .options('/cds-services/knee-tumor-patient-view')
+      .set('Origin', 'https://ehr.example.org')
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'authorization,content-type')
+      .expect(204);
+    expect(response.headers['access-control-allow-origin']).toBe('*');
+    expect(response.headers['access-control-allow-headers']).toMatch(/Authorization/);
+    expect(response.headers['access-control-allow-methods']).toMatch(/POST/);
+  });
+});
+
+describe('patient-view', () => {
+  it('shows a warning card from prefetch, linking to the SMART app with the study and report', async () => {
+    const { patientId, uid, report } = await patientWithReport(true);
+    const response = await callHook('knee-tumor-patient-view', hookBody('patient-view', { patientId, userId: 'Practitioner/1' }, { prefetch: await prefetchFor(patientId) }));
+    expect(response.status).toBe(200);
+    const [card, ...others] = response.body.cards;
+    expect(others).toEqual([]);
+    expect(card).toMatchObject({
+      summary: 'Possible bone tumor on the lateral view, confidence 0.93, 4/5 models agree.',
+      indicator: 'warning',
+      source: { label: 'Knee bone tumor AI (knee-tumor 1.0.0)', url: 'https://knee-tumor.example.org/model-card' },
+      links: [{ type: 'smart', url: 'https://viewer.knee-tumor.example.org/launch' }],
+    });
+    expect(card.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(card.summary.length).toBeLessThan(140);
+    expect(card.detail).toContain('AI-generated result');
+    expect(JSON.parse(card.links[0].appContext)).toMatchObject({ studyInstanceUid: uid, diagnosticReport: report });
+    expect(card.overrideReasons.length).toBeGreaterThan(0);
+  });
+
+  it('falls back to the FHIR server with fhirAuthorization when prefetch is absent', async () => {
+    const { patientId } = await patientWithReport(false);
+    const response = await callHook(
+      'knee-tumor-patient-view',
+      hookBody('patient-view', { patientId }, {
+        fhirServer: fhir.baseUrl,
+        fhirAuthorization: { access_token: 'ehr-access-token', token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cds-service' },
+      }),
+    );
+    expect(response.status).toBe(200);
+    expect(response.body.cards).toEqual([expect.objectContaining({ indicator: 'info', summary: 'No bone tumor detected (highest confidence 0.12, threshold 0.50).' })]);
+  });
+
+  it('answers 412 when prefetch is absent and there is no FHIR server to ask, or it is down', async () => {
+    const missing = await callHook('knee-tumor-patient-view', hookBody('patient-view', { patientId: 'p' }));
+    expect(missing.status).toBe(412);
+    expect(missing.body.code).toBe('prefetch-unavailable');
+    const down = await callHook(
+      'knee-tumor-patient-view',
+      hookBody('patient-view', { patientId: 'p' }, {
+        fhirServer: 'http://127.0.0.1:9/fhir',
+        fhirAuthorization: { access_token: 't', token_type: 'Bearer', expires_in: 300, scope: 's', subject: 'x' },
+      }),
+    );
+    expect(down.status).toBe(412);
+  });
+
+  it('shows "in progress" for a queued study and "could not analyse" with the reason for a refused one', async () => {
+    const queued = `1.2.840.98.${Math.floor(Math.random() * 1e9)}`;
+    const refused = `1.2.840.97.${Math.floor(Math.random() * 1e9)}`;
+    const chest = `1.2.840.96.${Math.floor(Math.random() * 1e9)}`;
+    const { patientId } = await registerStudy(fhir, queued);
+    const patientStudies = await fhir.search<ImagingStudy>(`ImagingStudy?patient=Patient/${patientId}`);
+    const extra = (uid: string, started: string): ImagingStudy => ({ ...(patientStudies[0] as ImagingStudy), id: `x${uid.slice(-6)}`, started, identifier: [{ system: 'urn:dicom:uid', value: `urn:oid:${uid}` }] });
+    service.jobs.enqueue(queued, 'orthanc');
+    for (const [uid, error] of [[refused, new KneeTumorError('view-missing', 'lateral view missing')], [chest, new KneeTumorError('not-knee', 'the images are not of a knee')]] as const) {
+      const { job } = service.jobs.enqueue(uid, 'orthanc');
+      service.jobs.claimNext();
+      service.jobs.fail(job.id, error);
+    }
+    const prefetch = await prefetchFor(patientId);
+    prefetch.kneeStudies?.entry?.push({ resource: extra(refused, '2026-11-24') }, { resource: extra(chest, '2026-11-23') });
+    const response = await callHook('knee-tumor-patient-view', hookBody('patient-view', { patientId }, { prefetch }));
+    expect(response.body.cards.map((c: { summary: string; indicator: string }) => [c.indicator, c.summary])).toEqual([
+      ['info', 'Knee radiograph AI analysis in progress'],
+      ['info', 'Could not analyse the knee radiographs: lateral view missing'],
+    ]);
+  });
+});
+
+describe('order-select and order-sign', () => {
+  const kneeOrder = { resourceType: 'ServiceRequest', id: 'o1', status: 'draft', intent: 'order', subject: { reference: 'Patient/x' }, code: { coding: [{ system: 'http://loinc.org', code: '24806-2' }] } };
+  const chestOrder = { ...kneeOrder, id: 'o2', code: { text: 'XR chest 2 views' } };
+  const draftOrders = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: kneeOrder }, { resource: chestOrder }] };
+
+  it('shows the result when a knee radiograph order is selected, nothing for another order', async () => {
+    const { patientId } = await patientWithReport(true);
+    const prefetch = await prefetchFor(patientId);
+    const knee = await callHook('knee-tumor-order-select', hookBody('order-select', { patientId, selections: ['ServiceRequest/o1'], draftOrders }, { prefetch }));
+    expect(knee.body.cards).toEqual([expect.objectContaining({ indicator: 'warning' })]);
+    const chest = await callHook('knee-tumor-order-select', hookBody('order-select', { patientId, selections: ['ServiceRequest/o2'], draftOrders }, { prefetch }));
+    expect(chest.body.cards).toEqual([]);
+  });
+
+  it('shows the result when a knee radiograph order is signed', async () => {
+    const { patientId } = await patientWithReport(true);
+    const signed = await callHook('knee-tumor-order-sign', hookBody('order-sign', { patientId, draftOrders }, { prefetch: await prefetchFor(patientId) }));
+    expect(signed.body.cards).toEqual([expect.objectContaining({ indicator: 'warning' })]);
+  });
+});
+
+describe('feedback', () => {
+  it('stores accepted and overridden outcomes with the model version and only the coded reason', async () => {
+    const id = 'knee-tumor-patient-view';
+    const token = await ehr.token(`${SERVICE_BASE}/cds-services/${id}/feedback`);
+    await request(service.app)
+      .post(`/cds-services/${id}/feedback`)
+      .set('Authorization', `Bearer ${token}`)
+      .send({
+        feedback: [
+          { card: 'c-1', outcome: 'accepted', acceptedSuggestions: [], outcomeTimestamp: '2026-11-26T10:00:00Z' },
+          { card: 'c-2', outcome: 'overridden', overrideReason: { reason: { code: 'disagree', system: 'x' }, userComment: 'free text' }, outcomeTimestamp: '2026-11-26T10:01:00Z' },
+        ],
+      })
+      .expect(200);
+    expect(service.feedback.all()).toEqual([
+      expect.objectContaining({ serviceId: id, card: 'c-1', outcome: 'accepted', model: 'knee-tumor@1.0.0', issuer: ehr.issuer }),
+      expect.objectContaining({ card: 'c-2', outcome: 'overridden', overrideReason: 'disagree', model: 'knee-tumor@1.0.0' }),
+    ]);
+  });
+});
