@@ -22,6 +22,8 @@ export interface RunningOrthanc {
   url: string;
   dicomWebUrl: string;
   httpPort: number;
+  /** What Orthanc has printed so far, for a failing test's message. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Runnin
     url,
     dicomWebUrl: `${url}/dicom-web`,
     httpPort,
+    log: () => output,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

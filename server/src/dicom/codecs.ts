@@ -22,6 +22,7 @@ type WasmCodec = 'openjpeg' | 'charls' | 'libjpeg-turbo';
 const SUPPORTED: Record<string, string> = {
   [TS.ImplicitVRLittleEndian]: 'Implicit VR Little Endian',
   [TS.ExplicitVRLittleEndian]: 'Explicit VR Little Endian',
+  [TS.DeflatedExplicitVRLittleEndian]: 'Deflated Explicit VR Little Endian',
   [TS.ExplicitVRBigEndian]: 'Explicit VR Big Endian',
   [TS.JPEGBaseline8Bit]: 'JPEG Baseline',
   [TS.JPEGLossless]: 'JPEG Lossless',
@@ -41,12 +42,17 @@ export const SUPPORTED_TRANSFER_SYNTAXES: readonly string[] = Object.keys(SUPPOR
 
 // Each WASM module is instantiated once per process and its decoder classes reused.
 const wasmModules = new Map<WasmCodec, Promise<WasmDecoder>>();
+/**
+ * What the codecs print during the current decode. OpenJPEG reports a truncated or damaged stream
+ * only there ("[ERROR] ...") and still returns pixels, so the messages must be read.
+ */
+const codecMessages: string[] = [];
 
 function newWasmDecoder(codec: WasmCodec): Promise<WasmDecoder> {
   const cached = wasmModules.get(codec);
   if (cached) return cached;
-  // OpenJPEG prints progress lines on stdout, which would corrupt `--json` output.
-  const quiet = { print: () => undefined, printErr: () => undefined };
+  // Kept off stdout, which carries `--json` output.
+  const quiet = { print: (text: string) => void codecMessages.push(text), printErr: (text: string) => void codecMessages.push(text) };
   const created =
     codec === 'openjpeg'
       ? openJpegFactory(quiet).then((m) => new m.J2KDecoder())
@@ -64,8 +70,11 @@ async function decodeWithWasm(codec: WasmCodec, frame: Uint8Array): Promise<{ by
   const previous = decoderQueues.get(codec) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(async () => {
     const decoder = await newWasmDecoder(codec);
+    codecMessages.length = 0;
     decoder.getEncodedBuffer(frame.length).set(frame);
     decoder.decode();
+    const errors = codecMessages.filter((m) => /^\[ERROR\]/.test(m)).map((m) => m.replace(/^\[ERROR\]\s*/, ''));
+    if (errors.length > 0) throw new KneeTumorError('pixel-data-invalid', `the compressed stream is damaged or truncated: ${errors.join('; ')}`);
     const info = decoder.getFrameInfo();
     const bytes = new Uint8Array(decoder.getDecodedBuffer());
     return { bytes, signed: info.isSigned, bits: info.bitsPerSample, width: info.width, height: info.height, components: info.componentCount };
@@ -127,6 +136,8 @@ export async function decodeFrame(header: ImageHeader, frame: Uint8Array): Promi
     switch (syntax) {
       case TS.ImplicitVRLittleEndian:
       case TS.ExplicitVRLittleEndian:
+      // dicom-parser has already inflated a deflated data set: its pixels are native.
+      case TS.DeflatedExplicitVRLittleEndian:
         return typedView(frame.subarray(0, pixels * bytesPerSample), bytesPerSample, signed);
       case TS.ExplicitVRBigEndian:
         return typedView(swapBytes(frame.subarray(0, pixels * bytesPerSample), bytesPerSample), bytesPerSample, signed);

@@ -60,8 +60,9 @@ export type VoiChoice =
 
 export function chooseVoi(header: ImageHeader, modalityRange: { min: number; max: number }): VoiChoice {
   const window = header.windows[0];
-  const minimumWidth = header.voiLutFunction === 'LINEAR' ? 1 : 0;
-  if (window && window.width > minimumWidth) return { kind: 'window', center: window.center, width: window.width, fn: header.voiLutFunction };
+  // LINEAR needs a width of at least 1; the other functions any positive width.
+  const usable = window && (header.voiLutFunction === 'LINEAR' ? window.width >= 1 : window.width > 0);
+  if (window && usable) return { kind: 'window', center: window.center, width: window.width, fn: header.voiLutFunction };
   if (header.voiLut) return { kind: 'lut', lut: header.voiLut };
   // No VOI in the image: the full range of its modality values, as viewers do.
   return { kind: 'range', ...modalityRange };

@@ -2,6 +2,7 @@
  * Reads a DICOM Part 10 file (the WADO-RS instance or a file on disk): its image header and the
  * encoded bytes of its first frame. dicom-parser reads lazily, so a header-only read is cheap.
  */
+import { inflateRawSync } from 'node:zlib';
 import * as dicomParser from 'dicom-parser';
 import { KneeTumorError } from '../errors';
 import { TAG, TRANSFER_SYNTAX } from './tags';
@@ -13,13 +14,22 @@ export interface Part10Image {
   encodedFrame: Uint8Array;
 }
 
+/** Deflated Explicit VR Little Endian: the meta header as it is, then the data set inflated. */
+function inflater(bytes: Uint8Array, position: number): Uint8Array {
+  const inflated = inflateRawSync(bytes.subarray(position));
+  const full = new Uint8Array(position + inflated.length);
+  full.set(bytes.subarray(0, position));
+  full.set(inflated, position);
+  return full;
+}
+
 /** Parses a Part 10 file; a file that is not DICOM is refused with the parser's reason. */
 export function parsePart10(bytes: Uint8Array, options: { headerOnly?: boolean } = {}): dicomParser.DataSet {
   if (bytes.length < 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== 'DICM') {
     throw new KneeTumorError('dicom-unreadable', 'not a DICOM Part 10 file (no DICM prefix at byte 128)');
   }
   try {
-    return dicomParser.parseDicom(bytes, options.headerOnly ? { untilTag: TAG.PixelData } : {});
+    return dicomParser.parseDicom(bytes, { inflater, ...(options.headerOnly ? { untilTag: TAG.PixelData } : {}) });
   } catch (cause) {
     const reason = typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : 'unknown parser error';
     throw new KneeTumorError('dicom-unreadable', `the DICOM file cannot be parsed: ${reason}`, { cause });
