@@ -21,8 +21,8 @@ function OnStableStudy(studyId, tags, metadata)
     print('knee-tumor trigger: url, token or StudyInstanceUID missing; study ' .. studyId .. ' not announced')
     return
   end
-  SetHttpHeaders({ ['Authorization'] = 'Bearer ' .. token, ['Content-Type'] = 'application/json' })
-  local ok, answer = pcall(HttpPost, url, DumpJson({ studyInstanceUid = uid }, true))
+  local headers = { ['Authorization'] = 'Bearer ' .. token, ['Content-Type'] = 'application/json' }
+  local ok, answer = pcall(HttpPost, url, DumpJson({ studyInstanceUid = uid }, true), headers)
   -- Only the Orthanc id is printed: it is not patient data, unlike names or PatientID.
   if not ok or answer == nil then
     print('knee-tumor trigger: the service did not accept study ' .. studyId)
