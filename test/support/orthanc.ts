@@ -16,6 +16,8 @@ export interface OrthancOptions {
   stableAgeSeconds?: number;
   /** When set, HTTP basic auth is required with these credentials. */
   credentials?: { username: string; password: string };
+  /** Whether the GDCM plugin decodes for Orthanc (default true; it renders JPEG 2000). */
+  gdcm?: boolean;
 }
 
 export interface RunningOrthanc {
@@ -73,7 +75,7 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Runnin
     LuaScripts: options.luaScripts ?? [],
     ConcurrentJobs: 1,
     DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true, Ssl: false, StudiesMetadata: 'Full', SeriesMetadata: 'Full' },
-    Gdcm: { Enable: true },
+    Gdcm: { Enable: options.gdcm ?? true },
   };
   const configPath = path.join(dir, 'orthanc.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
