@@ -32,7 +32,7 @@ async function uidsOf(resource: FhirResource, fhir: FhirClient): Promise<string[
     return uid ? [uid] : [];
   }
   if (resource.resourceType === 'ServiceRequest' && resource.status === 'completed' && resource.id) {
-    const studies = await fhir.search<ImagingStudy>('ImagingStudy', `based-on=ServiceRequest/${encodeURIComponent(resource.id)}`);
+    const studies = await fhir.search<ImagingStudy>('ImagingStudy', `basedon=ServiceRequest/${encodeURIComponent(resource.id)}`);
     return studies.filter((s) => s.status === 'available').map(uidOf).filter((u): u is string => u !== undefined);
   }
   return [];
