@@ -2,12 +2,14 @@
 import { analyzeCommand, ANALYZE_USAGE } from './analyze';
 import { convertCommand, CONVERT_USAGE } from './convert';
 import { evaluateCommand } from './evaluate';
+import { trainingSetCommand, TRAINING_SET_USAGE } from './training-set';
 import { EXIT } from './output';
 
 const USAGE = `usage:
   ${ANALYZE_USAGE}
   ${CONVERT_USAGE}
   knee-tumor evaluate --truth <truth.json> --pred <predictions.json> --out <dir> [--readers <reader.json> ...]
+  ${TRAINING_SET_USAGE}
 `;
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -19,6 +21,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       return convertCommand(rest);
     case 'evaluate':
       return evaluateCommand(rest);
+    case 'training-set':
+      return trainingSetCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -72,7 +72,9 @@ export class EnsembleDetector {
       sessions = await createSessions(model, provider, options.cpuThreads);
     } catch (cause) {
       if (provider !== 'webgpu') throw new KneeTumorError('model-invalid', `onnxruntime cannot load the model: ${(cause as Error).message}`, { cause });
-      options.warn(`the WebGPU execution provider is not available here (${(cause as Error).message.split('\n')[0]}); running on the CPU`);
+      // onnxruntime's message ends with the reason after a source location ("... was false. Failed to get a WebGPU adapter: ...").
+      const reason = (cause as Error).message.split('\n')[0]?.replace(/^.*\bwas false\.\s*/, '');
+      options.warn(`the WebGPU execution provider is not available here (${reason}); running on the CPU`);
       provider = 'cpu';
       sessions = await createSessions(model, provider, options.cpuThreads);
     }
