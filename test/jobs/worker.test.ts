@@ -67,7 +67,7 @@ describe('job worker', () => {
     worker.start();
     jobs.enqueue('1.7', 'http');
     worker.wake();
-    for (let i = 0; i < 100 && jobs.forStudy('1.7')?.state !== 'failed'; i++) await settle();
+    for (let i = 0; i < 500 && jobs.forStudy('1.7')?.state !== 'failed'; i++) await settle();
     await worker.stop();
     expect(jobs.forStudy('1.7')).toMatchObject({ state: 'failed', attempts: 3, errorCode: 'fhir-unreachable' });
   });
