@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Dict, List
 
@@ -45,6 +45,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=1, help="augmentation processes")
     p.add_argument("--optimizer", choices=["sgd", "adamw"], default="sgd")
     p.add_argument("--lr", type=float, help="initial learning rate (default 0.01 for SGD, 0.001 for AdamW)")
+    p.add_argument("--warmup-epochs", type=float, default=OptimConfig.warmup_epochs)
+    p.add_argument("--init", type=Path, help="checkpoint every fold starts from (default: random init)")
     p.add_argument("--mosaic", type=float, default=AugmentConfig.mosaic, help="probability of a mosaic sample")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2, help="PyTorch CPU threads")
@@ -70,7 +72,7 @@ def write_summary(out: Path, results: List[FoldResult], settings: TrainSettings,
     # Only the top boxes matter for the patient score and the localisation measures.
     (out / "oof.json").write_text(json.dumps({"images": [prediction_json(replace(p, boxes=p.boxes[:20])) for p in predictions]}) + "\n")
     summary = {
-        "settings": {"img": settings.img, "size": settings.size, "epochs": settings.epochs, "patience": settings.patience, "batch": settings.batch, "seed": settings.seed, "optimizer": settings.optim.name, "lr": settings.optim.lr},
+        "settings": asdict(settings),
         "trainingSeconds": seconds,
         "folds": [{"fold": r.fold, "bestEpoch": r.best_epoch, "epochsRun": len(r.history), **r.metrics} for r in results],
         "outOfFold": {**summarise(predictions), "patients": int(len(labels)), "tumorPatients": int(labels.sum())},
@@ -81,7 +83,7 @@ def write_summary(out: Path, results: List[FoldResult], settings: TrainSettings,
             "specificity": specificity,
         },
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     print(f"out-of-fold: {json.dumps(summary['outOfFold'])}; operating threshold {threshold:.4f} (sens {sensitivity:.3f}, spec {specificity:.3f})")
 
 
@@ -100,7 +102,8 @@ def main(argv: List[str]) -> int:
         batch=args.batch,
         workers=args.workers,
         seed=args.seed,
-        optim=OptimConfig(name=args.optimizer, lr=lr),
+        init=args.init,
+        optim=OptimConfig(name=args.optimizer, lr=lr, warmup_epochs=args.warmup_epochs),
         augment=replace(AugmentConfig(), mosaic=args.mosaic),
     )
     started = time.monotonic()

@@ -73,10 +73,14 @@ async function runOnnx(file: string, dims: number[]): Promise<ort.Tensor> {
   const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'] });
   const size = dims.reduce((a, b) => a * b, 1);
   const input = new ort.Tensor('float32', new Float32Array(size).fill(0.5), dims);
-  const output = await session.run({ images: input });
-  const tensor = output['output0'];
-  if (!tensor) throw new Error(`no output0 in ${Object.keys(output).join(', ')}`);
-  return tensor;
+  try {
+    const output = await session.run({ images: input });
+    const tensor = output['output0'];
+    if (!tensor) throw new Error(`no output0 in ${Object.keys(output).join(', ')}`);
+    return tensor;
+  } finally {
+    await session.release();
+  }
 }
 
 /** Rows of a YOLOv5 output: 3 anchors per cell at strides 8, 16 and 32. */
@@ -126,7 +130,7 @@ describeWithTorch('training recipe (models/training)', () => {
     expect(output.dims).toEqual([2, yoloRows(96, 128), 6]);
     const values = output.data as Float32Array;
     expect(values.every((v) => Number.isFinite(v))).toBe(true);
-  }, 180000);
+  }, 300000);
 
   it('exports random-init folds with a valid manifest (the runtime benchmark mode)', async () => {
     const outDir = path.join(dir, 'random');
@@ -135,5 +139,5 @@ describeWithTorch('training recipe (models/training)', () => {
     expect(loaded.folds.map((f) => f.fold)).toEqual([0, 1]);
     const output = await runOnnx(loaded.folds[1]!.path, [1, 3, 64, 64]);
     expect(output.dims).toEqual([1, yoloRows(64, 64), 6]);
-  }, 120000);
+  }, 300000);
 });
