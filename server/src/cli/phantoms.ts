@@ -1,0 +1,100 @@
+/**
+ * `knee-tumor phantoms`: writes a synthetic knee radiograph reference set (DICOM studies plus
+ * reference.json) for training and tests. The dispatcher passes the arguments after the command.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_OPTIONS, generateReferenceSet } from '../../../models/phantoms/generate';
+import { isKneeTumorError, KneeTumorError } from '../errors';
+
+const USAGE = `Usage: knee-tumor phantoms --out DIR [options]
+
+Writes DIR/<patientId>/{AP,LAT}.dcm and DIR/reference.json (synthetic phantoms, not patient data).
+
+Options:
+  --out DIR               output folder (created if missing)
+  --seed N                seed; the same seed gives byte-identical files (default 1)
+  --patients N            number of patients (default 100)
+  --first-index N         index of the first patient, to continue a seed's sequence (default 0)
+  --tumor-fraction F      share of patients with a tumor, 0..1 (default ${DEFAULT_OPTIONS.tumorFraction})
+  --width W, --height H   image size in pixels (default ${DEFAULT_OPTIONS.width} x ${DEFAULT_OPTIONS.height})
+  --size WxH              both at once, e.g. 2048x2560
+  --quiet                 no progress lines
+  -h, --help              this text
+`;
+
+function whole(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) throw new KneeTumorError('bad-request', `--${name} must be a whole number, got "${text}"`);
+  return value;
+}
+
+function fraction(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new KneeTumorError('bad-request', `--tumor-fraction must be a number from 0 to 1, got "${text}"`);
+  return value;
+}
+
+function size(values: { size?: string; width?: string; height?: string }): { width: number; height: number } {
+  if (values.size !== undefined) {
+    const match = /^(\d+)x(\d+)$/i.exec(values.size.trim());
+    if (!match) throw new KneeTumorError('bad-request', `--size must look like 1100x1400, got "${values.size}"`);
+    return { width: Number(match[1]), height: Number(match[2]) };
+  }
+  return { width: whole('width', values.width, DEFAULT_OPTIONS.width), height: whole('height', values.height, DEFAULT_OPTIONS.height) };
+}
+
+export async function phantomsCommand(argv: string[]): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        out: { type: 'string' },
+        seed: { type: 'string' },
+        patients: { type: 'string' },
+        'first-index': { type: 'string' },
+        'tumor-fraction': { type: 'string' },
+        width: { type: 'string' },
+        height: { type: 'string' },
+        size: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: false,
+    });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (!values.out) throw new KneeTumorError('bad-request', '--out is required');
+    const started = Date.now();
+    const patients = whole('patients', values.patients, 100);
+    const set = await generateReferenceSet({
+      out: values.out,
+      seed: whole('seed', values.seed, 1),
+      patients,
+      firstIndex: whole('first-index', values['first-index'], 0),
+      tumorFraction: fraction(values['tumor-fraction'], DEFAULT_OPTIONS.tumorFraction),
+      ...size(values),
+      onPatient: values.quiet
+        ? undefined
+        : (done, total) => {
+            if (done === total || done % 25 === 0) process.stderr.write(`phantoms: ${done}/${total} patients\n`);
+          },
+    });
+    const tumors = set.patients.filter((p) => p.tumor).length;
+    process.stdout.write(`wrote ${set.patients.length} patients (${tumors} with a tumor) to ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    return 0;
+  } catch (error) {
+    if (isKneeTumorError(error)) {
+      process.stderr.write(`phantoms: ${error.reason}\n`);
+      return error.code === 'bad-request' ? 2 : 1;
+    }
+    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`phantoms: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}
