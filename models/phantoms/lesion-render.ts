@@ -27,8 +27,8 @@ export interface ViewMaps {
 /** Changes smaller than this (attenuation units, about 1 % of transmitted light) are not part of the lesion's box. */
 const VISIBLE = 0.012;
 /** Mean attenuation (per mm) of tumor bone and of a spicule, about that of woven bone. */
-const MU_OSTEOID = 0.02;
-const SPICULE = 0.22;
+const MU_OSTEOID = 0.03;
+const SPICULE = 0.35;
 
 interface Projected {
   u: number;
@@ -101,7 +101,7 @@ export function renderLesion(lesion: Lesion, view: ViewKind, frame: Frame, host:
     valueNoise(rng, cloud, rw, whole, 2 / spacing, 2 / spacing, 0.5, true);
   }
   const r2 = new Float64Array(lobes.length);
-  const spiculeWidth = 0.3;
+  const spiculeWidth = 0.35;
   for (let row = rect.y0; row < rect.y1; row++) {
     for (let col = rect.x0; col < rect.x1; col++) {
       const u = frame.ax * col + frame.bx * row + frame.cx;
@@ -151,10 +151,10 @@ export function renderLesion(lesion: Lesion, view: ViewKind, frame: Frame, host:
           const massChord = 2 * mass.rd * Math.pow(1 - m2, 0.7);
           change += MU_MUSCLE * 0.5 * massChord * (outside > 0 ? 1 : 0.3);
           if (outside > 0) {
-            change += lesion.osteoid * MU_OSTEOID * 0.35 * massChord * osteoid;
+            change += lesion.osteoid * MU_OSTEOID * 0.15 * massChord * osteoid;
             const angle = Math.atan2(y - main.y, u - main.u);
             const radius = Math.hypot(y - main.y, u - main.u);
-            const t = (angle * lesion.spicules) / (2 * Math.PI) + 0.35 * cloud[local]!;
+            const t = (angle * lesion.spicules) / (2 * Math.PI) + 0.06 * cloud[local]!;
             const across = Math.abs(t - Math.floor(t) - 0.5) * ((2 * Math.PI * radius) / lesion.spicules);
             const reach = Math.max(4, (mass.ru + mass.rd) * 0.35);
             change += SPICULE * Math.exp(-(across * across) / (spiculeWidth * spiculeWidth)) * Math.exp(-outside / reach) * Math.sqrt(1 - m2);

@@ -97,21 +97,24 @@ export function drawLesionKind(rng: Rng): LesionKind {
   return rng.weighted(LESION_KINDS.map((kind) => [kind, PROFILES[kind].weight] as const));
 }
 
+/** Chondroid matrix: rings, arcs and dots, clumped (cartilage lobules calcify at their rims). */
 function drawCalcifications(rng: Rng, main: Ellipsoid, count: number, ringShare: number): Calcification[] {
+  const clumps = Array.from({ length: Math.max(2, Math.round(count / 8)) }, () => ({ u: rng.uniform(-0.7, 0.7), v: rng.uniform(-0.7, 0.7), w: rng.uniform(-0.7, 0.7) }));
   const out: Calcification[] = [];
   while (out.length < count) {
-    const u = rng.uniform(-1, 1);
-    const v = rng.uniform(-1, 1);
-    const w = rng.uniform(-1, 1);
+    const clump = rng.pick(clumps);
+    const u = clump.u + rng.normal() * 0.22;
+    const v = clump.v + rng.normal() * 0.22;
+    const w = clump.w + rng.normal() * 0.22;
     if (u * u + v * v + w * w > 0.85) continue;
     out.push({
       x: main.x + u * main.rx,
       y: main.y + v * main.ry,
       z: main.z + w * main.rz,
-      radius: rng.uniform(0.6, 2),
+      radius: rng.uniform(0.5, 2.2),
       ring: rng.chance(ringShare),
       arcStart: rng.uniform(0, 2 * Math.PI),
-      arcSpan: rng.uniform(Math.PI * 0.8, Math.PI * 2),
+      arcSpan: rng.uniform(Math.PI * 0.5, Math.PI * 1.6),
       density: rng.uniform(0.25, 0.55),
     });
   }
@@ -202,7 +205,7 @@ export function drawLesion(rng: Rng, kind: LesionKind, hosts: LesionHosts, physi
     case 'bone-cyst':
       return { ...common, lysis: rng.uniform(0.75, 0.92), corticalLysis: 0.35, margin: 0.5, rim: rim(rng.uniform(0.5, 1.2)), rimDensity: rng.uniform(0.4, 0.7), septa: rng.uniform(0.1, 0.35), calcifications: [], osteoid: 0, spicules: 0 };
     case 'non-ossifying-fibroma':
-      return { ...common, lysis: rng.uniform(0.7, 0.88), corticalLysis: 0.55, margin: 0.5, rim: rim(rng.uniform(1.2, 2.6)), rimDensity: rng.uniform(0.6, 0.95), septa: rng.uniform(0.45, 0.8), calcifications: [], osteoid: 0, spicules: 0 };
+      return { ...common, lysis: rng.uniform(0.7, 0.88), corticalLysis: 0.55, margin: 0.5, rim: rim(rng.uniform(1.2, 2.6)), rimDensity: rng.uniform(0.9, 1.3), septa: rng.uniform(0.45, 0.8), calcifications: [], osteoid: 0, spicules: 0 };
     case 'giant-cell-tumor':
       return { ...common, lysis: rng.uniform(0.78, 0.92), corticalLysis: 0.6, margin: rng.uniform(0.55, 0.75), rim: rim(rng.uniform(0, 0.4)), rimDensity: 0.3, septa: rng.uniform(0.15, 0.4), calcifications: [], osteoid: 0, spicules: 0 };
     case 'enchondroma':
@@ -214,7 +217,7 @@ export function drawLesion(rng: Rng, kind: LesionKind, hosts: LesionHosts, physi
         rim: rim(rng.uniform(0.2, 0.6)),
         rimDensity: 0.35,
         septa: 0.15,
-        calcifications: drawCalcifications(rng, main, Math.round(Math.min(260, Math.max(8, volume / rng.uniform(40, 100)))), 0.65),
+        calcifications: drawCalcifications(rng, main, Math.round(Math.min(160, Math.max(10, volume / rng.uniform(80, 180)))), 0.5),
         osteoid: 0,
         spicules: 0,
       };
@@ -227,8 +230,8 @@ export function drawLesion(rng: Rng, kind: LesionKind, hosts: LesionHosts, physi
         rim: 0,
         rimDensity: 0,
         septa: 0,
-        calcifications: drawCalcifications(rng, main, Math.round(Math.min(120, volume / 400)), 0.1),
-        osteoid: rng.uniform(0.4, 1),
+        calcifications: [],
+        osteoid: rng.uniform(0.6, 1.2),
         spicules: rng.int(28, 60),
       };
   }
