@@ -25,7 +25,7 @@ test('age groups split at 18 years, with the counts of each level', () => {
 
 test('tumor size splits the tumor patients at the median; normals are left out', () => {
   const size = byName.get('tumor size')!;
-  const sizes = set.truth.patients.filter((p) => p.tumor).map((p) => p.attributes!.tumorSizeMm as number).sort((a, b) => a - b);
+  const sizes = set.truth.patients.filter((p) => p.tumor).map((p) => p.attributes!.lesionSizeMm as number).sort((a, b) => a - b);
   const middle = sizes.length / 2;
   const median = sizes.length % 2 ? sizes[Math.floor(middle)]! : (sizes[middle - 1]! + sizes[middle]!) / 2;
   expect(size.levels.map((level) => level.level)).toEqual([`< ${median} mm (median)`, `>= ${median} mm (median)`]);

@@ -2,6 +2,7 @@
 import { analyzeCommand, ANALYZE_USAGE } from './analyze';
 import { convertCommand, CONVERT_USAGE } from './convert';
 import { evaluateCommand } from './evaluate';
+import { phantomsCommand } from './phantoms';
 import { trainingSetCommand, TRAINING_SET_USAGE } from './training-set';
 import { EXIT } from './output';
 
@@ -9,6 +10,7 @@ const USAGE = `usage:
   ${ANALYZE_USAGE}
   ${CONVERT_USAGE}
   knee-tumor evaluate --truth <truth.json> --pred <predictions.json> --out <dir> [--readers <reader.json> ...]
+  knee-tumor phantoms --out <dir> [--seed N] [--patients N] [--size WxH]
   ${TRAINING_SET_USAGE}
 `;
 
@@ -21,6 +23,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       return convertCommand(rest);
     case 'evaluate':
       return evaluateCommand(rest);
+    case 'phantoms':
+      return phantomsCommand(rest);
     case 'training-set':
       return trainingSetCommand(rest);
     case undefined:

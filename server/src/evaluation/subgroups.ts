@@ -16,7 +16,7 @@ import type { AucWithInterval } from './statistics/delong';
 export const SUBGROUP_ATTRIBUTES = {
   center: 'center',
   ageYears: 'ageYears',
-  tumorSizeMm: 'tumorSizeMm',
+  lesionSizeMm: 'lesionSizeMm',
   manufacturer: 'manufacturer',
   deviceModel: 'model',
 } as const;
@@ -73,7 +73,7 @@ function median(values: number[]): number {
 function definitions(patients: readonly PatientCase[]): SubgroupDefinition[] {
   const sizes = patients
     .filter((patient) => patient.tumor)
-    .map((patient) => numberAttribute(patient, SUBGROUP_ATTRIBUTES.tumorSizeMm))
+    .map((patient) => numberAttribute(patient, SUBGROUP_ATTRIBUTES.lesionSizeMm))
     .filter((size): size is number => size !== undefined);
   const medianSize = sizes.length > 0 ? median(sizes) : undefined;
   const formatSize = (size: number): string => `${Number(size.toFixed(1))} mm`;
@@ -90,7 +90,7 @@ function definitions(patients: readonly PatientCase[]): SubgroupDefinition[] {
     {
       name: 'tumor size',
       levelOf: (patient) => {
-        const size = patient.tumor ? numberAttribute(patient, SUBGROUP_ATTRIBUTES.tumorSizeMm) : undefined;
+        const size = patient.tumor ? numberAttribute(patient, SUBGROUP_ATTRIBUTES.lesionSizeMm) : undefined;
         if (size === undefined || medianSize === undefined) return undefined;
         return size < medianSize ? `< ${formatSize(medianSize)} (median)` : `>= ${formatSize(medianSize)} (median)`;
       },

@@ -54,7 +54,7 @@ export function phantomSet(seed: number, patients: number, threshold = 0.4): Pha
       attributes: {
         center: ['North', 'South', 'East'][p % 3] as string,
         ageYears: Math.round(8 + random() * 70),
-        ...(tumor ? { tumorSizeMm: Math.round(20 + random() * 80) } : {}),
+        ...(tumor ? { lesionSizeMm: Math.round(20 + random() * 80) } : {}),
         manufacturer: p % 2 === 0 ? 'Acme' : 'Radix',
         model: p % 2 === 0 ? 'DR-1' : 'CR-9',
       },

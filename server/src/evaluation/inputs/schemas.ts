@@ -37,7 +37,7 @@ export const referenceSetSchema = z
             .record(z.string(), z.union([z.string(), z.number()]))
             .optional()
             .describe(
-              'Subgroup attributes read by the evaluation: center, ageYears, tumorSizeMm (largest diameter, tumor patients), manufacturer, model (the imaging device).',
+              'Subgroup attributes read by the evaluation: center, ageYears, lesionSizeMm (largest diameter, tumor patients), manufacturer, model (the imaging device).',
             ),
           images: z
             .array(

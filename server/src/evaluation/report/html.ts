@@ -80,7 +80,7 @@ function comparisonText(comparison: AccuracyComparison | undefined): string {
 
 function subgroupsSection(evaluation: Evaluation): string {
   if (evaluation.subgroups.length === 0) {
-    return '<p>No subgroup attributes (center, ageYears, tumorSizeMm, manufacturer, model) in the truth file.</p>';
+    return '<p>No subgroup attributes (center, ageYears, lesionSizeMm, manufacturer, model) in the truth file.</p>';
   }
   return evaluation.subgroups
     .map((subgroup) => {
