@@ -63,6 +63,11 @@ function source(settings: CardSettings, model?: string): Card['source'] {
   return { label: model ? `Knee bone tumor AI (${model})` : 'Knee bone tumor AI', url: settings.modelCardUrl };
 }
 
+/** The uuid of a report's result card; the viewer's feedback names the card by it. */
+export function resultCardUuid(report: string): string {
+  return cardUuid('result', report);
+}
+
 export function resultCard(settings: CardSettings, study: StudyRef, result: ReportSummary): Card {
   const detail = [
     `**${result.conclusion}**`,
@@ -70,7 +75,7 @@ export function resultCard(settings: CardSettings, study: StudyRef, result: Repo
     `_${AI_NOTICE}_`,
   ].join('\n\n');
   return {
-    uuid: cardUuid('result', result.report),
+    uuid: resultCardUuid(result.report),
     summary: shorten(result.conclusion),
     detail,
     indicator: result.positive ? 'warning' : 'info',

@@ -69,6 +69,16 @@ export const ServiceConfigSchema = z.object({
   studiesPerCard: z.number().int().positive().default(3),
 });
 
+/** The SMART viewer's image and feedback API: whose access tokens it accepts. */
+export const SmartConfigSchema = z.object({
+  /** `iss` of the access tokens: the EHR's authorization server. */
+  issuer: z.url(),
+  /** Where the authorization server publishes its signing keys. */
+  jwksUrl: z.url(),
+  /** The EHR's FHIR base URL, the `aud` the app asked its token for. */
+  fhirBaseUrl: z.url(),
+});
+
 export const JobsConfigSchema = z.object({
   /** SQLite file holding jobs and card feedback; survives restarts. */
   databasePath: z.string().min(1).default('knee-tumor-jobs.sqlite'),
@@ -96,6 +106,7 @@ export const ConfigSchema = z.object({
   model: ModelConfigSchema.default(ModelConfigSchema.parse({})),
   fhir: FhirConfigSchema.optional(),
   service: ServiceConfigSchema.optional(),
+  smart: SmartConfigSchema.optional(),
   cdsClients: z.array(CdsClientSchema).default([]),
   jobs: JobsConfigSchema.default(JobsConfigSchema.parse({})),
   triggers: TriggersConfigSchema.default({}),
@@ -108,6 +119,7 @@ export type FhirConfig = z.infer<typeof FhirConfigSchema>;
 export type HttpAuth = z.infer<typeof HttpAuthSchema>;
 export type CdsClientConfig = z.infer<typeof CdsClientSchema>;
 export type ServiceConfig = z.infer<typeof ServiceConfigSchema>;
+export type SmartConfig = z.infer<typeof SmartConfigSchema>;
 export type JobsConfig = z.infer<typeof JobsConfigSchema>;
 export type TriggersConfig = z.infer<typeof TriggersConfigSchema>;
 

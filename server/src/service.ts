@@ -4,6 +4,7 @@
  * main.ts calls createService(config, analyse, model), listens with `service.app`, and calls
  * `service.start()`; tests do the same with a test double of `analyse`.
  */
+import * as path from 'node:path';
 import type { Express } from 'express';
 import { CDS_SERVICES } from '../../cds-hooks/services';
 import { createCdsAuthenticator } from '../../cds-hooks/auth';
@@ -12,12 +13,18 @@ import { createApp } from './app';
 import type { Config } from './config';
 import type { AnalysisResult, ModelIdentity } from './domain/analysis';
 import { KneeTumorError } from './errors';
+import { DicomWebClient } from './dicomweb/client';
 import { createFhirClient } from './fhir/client';
 import { writeReport } from './fhir/write-report';
 import { openDatabase } from './jobs/database';
 import { createJobStore, type JobStore } from './jobs/store';
 import { createJobWorker, type JobWorker } from './jobs/worker';
 import { jsonLog, type Log } from './log';
+import { createSmartAuthenticator } from './viewer/smart-auth';
+import type { ViewerRouterDeps } from './viewer/router';
+
+/** The built SMART app: dist/client beside dist/server (this file runs from dist/server/src). */
+const CLIENT_DIR = path.resolve(__dirname, '../../client');
 
 export type Analyse = (studyInstanceUid: string) => Promise<AnalysisResult>;
 
@@ -41,6 +48,11 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
   const feedback = createFeedbackStore(db, modelKey);
   const fhir = createFhirClient(fhirConfig);
   const worker = createJobWorker({ store: jobs, analyse, writeReport: (result) => writeReport(fhir, result), policy: config.jobs, log });
+  // The viewer needs both whose tokens to trust and a PACS to render from; without them it is not served.
+  const viewer: ViewerRouterDeps | undefined =
+    config.smart && config.pacs
+      ? { authenticate: createSmartAuthenticator(config.smart), pacs: new DicomWebClient(config.pacs), fhir, jobs, feedback, clientDir: CLIENT_DIR, log }
+      : undefined;
   const app = createApp({
     cds: {
       services: CDS_SERVICES,
@@ -57,6 +69,7 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
       log,
     },
     triggers: { secrets: config.triggers, jobs, wake: () => worker.wake(), fhir, log },
+    viewer,
     log,
   });
   return {

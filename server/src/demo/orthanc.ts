@@ -1,6 +1,6 @@
 /**
  * Starts a real Orthanc (Debian's, with the DICOMweb and GDCM plugins) on free loopback ports with
- * a temporary storage folder, for one test file. Orthanc binds every interface unless told not to,
+ * a temporary storage folder, for the demo or one test file. Orthanc binds every interface unless told not to,
  * so remote access is refused and only loopback clients can talk to it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -112,6 +112,28 @@ export class DicomWebClient {
     });
   }
 
+  /** QIDO-RS: the series holding one SOP instance of a study, or undefined when the PACS has none. */
+  async seriesOfInstance(studyInstanceUid: string, sopInstanceUid: string): Promise<string | undefined> {
+    const found = await this.searchJson(
+      'QIDO-RS instance lookup',
+      `/studies/${encodeURIComponent(studyInstanceUid)}/instances`,
+      new URLSearchParams({ SOPInstanceUID: sopInstanceUid }),
+    );
+    const value = found[0]?.['0020000E']?.Value?.[0];
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  /** WADO-RS rendered: one instance as a PNG at its own Columns x Rows (the server's windowing). */
+  async retrieveRendered(instance: InstanceRef): Promise<Uint8Array> {
+    const url = ['studies', instance.studyInstanceUid, 'series', instance.seriesInstanceUid, 'instances', instance.sopInstanceUid, 'rendered']
+      .map((part, i) => (i % 2 === 1 ? encodeURIComponent(part) : part))
+      .join('/');
+    return this.call('WADO-RS rendered retrieval', async () => {
+      const response = await this.http.get<ArrayBuffer>(`/${url}`, { responseType: 'arraybuffer', headers: { Accept: 'image/png' } });
+      return new Uint8Array(response.data);
+    });
+  }
+
   /** STOW-RS: stores Part 10 files (the demo and the tests fill a PACS with it). */
   async storeInstances(files: Uint8Array[]): Promise<void> {
     await this.call('STOW-RS', () => this.stow.storeInstances({ datasets: files.map((f) => f.slice().buffer) }));

@@ -1,0 +1,89 @@
+/**
+ * Everything the viewer loads, over the SMART session: FHIR reads with fhirclient (Patient,
+ * ImagingStudy, DiagnosticReport, Observation) and our /app-api (rendered images through our
+ * server, the analysis state, feedback), each with the app's access token. A 401 anywhere means
+ * the session is over and becomes SessionExpiredError.
+ */
+import type { DiagnosticReport, ImagingStudy, Observation, Patient } from 'fhir/r4';
+import type Client from 'fhirclient/lib/Client';
+import { ANALYSIS_IDENTIFIER_SYSTEM, toPatientSummary, toStudyItem, toStudyResult } from './fhir-mapping';
+import type { AnalysisState, PatientSummary, StudyItem, StudyResult } from './model';
+
+export class SessionExpiredError extends Error {
+  constructor() {
+    super('The session has expired.');
+  }
+}
+
+export type FeedbackOutcome = { outcome: 'accepted' } | { outcome: 'overridden'; reason: string };
+
+export interface StudySource {
+  patient(): Promise<PatientSummary>;
+  /** The patient's studies, newest first. */
+  studies(): Promise<StudyItem[]>;
+  /** The AI report of a study, or undefined when there is none. */
+  result(study: StudyItem): Promise<StudyResult | undefined>;
+  analysisState(study: StudyItem): Promise<AnalysisState>;
+  /** An object URL of the rendered image; revoke it when done. */
+  image(study: StudyItem, sopInstanceUid: string): Promise<string>;
+  sendFeedback(report: string, feedback: FeedbackOutcome): Promise<void>;
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+async function guard<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (statusOf(error) === 401) throw new SessionExpiredError();
+    throw error;
+  }
+}
+
+export function smartStudySource(client: Client): StudySource {
+  const patientId = client.getPatientId();
+  if (!patientId) throw new Error('The EHR launched the viewer without a patient.');
+  const api = async (path: string, init: RequestInit = {}): Promise<Response> => {
+    const response = await fetch(path, { ...init, headers: { ...init.headers, Authorization: `Bearer ${client.getState('tokenResponse.access_token')}` } });
+    if (response.status === 401) throw new SessionExpiredError();
+    if (!response.ok) throw new Error(`${path.split('?')[0]} answered HTTP ${response.status}`);
+    return response;
+  };
+  const fhir = <T>(url: string) => guard(() => client.request<T>(url, { flat: true, pageLimit: 0 }));
+
+  return {
+    patient: async () => toPatientSummary(await fhir<Patient>(`Patient/${patientId}`)),
+    async studies() {
+      const found = await fhir<ImagingStudy[]>(`ImagingStudy?patient=Patient/${patientId}&_sort=-started&_count=50`);
+      return found.map(toStudyItem).filter((s): s is StudyItem => s !== undefined);
+    },
+    async result(study) {
+      const reports = await fhir<DiagnosticReport[]>(
+        `DiagnosticReport?patient=Patient/${patientId}&identifier=${encodeURIComponent(ANALYSIS_IDENTIFIER_SYSTEM)}|&_sort=-issued`,
+      );
+      const report = reports.find((r) => r.imagingStudy?.some((s) => s.reference === `ImagingStudy/${study.imagingStudyId}`));
+      if (!report) return undefined;
+      const references = (report.result ?? []).map((r) => r.reference).filter((r): r is string => typeof r === 'string');
+      const observations = await Promise.all(references.map((r) => fhir<Observation>(r)));
+      return toStudyResult(report, observations);
+    },
+    async analysisState(study) {
+      const response = await api(`/app-api/studies/${study.studyInstanceUid}/analysis`);
+      return (await response.json()) as AnalysisState;
+    },
+    async image(study, sop) {
+      const response = await api(`/app-api/studies/${study.studyInstanceUid}/instances/${sop}/rendered`);
+      return URL.createObjectURL(await response.blob());
+    },
+    async sendFeedback(report, feedback) {
+      await api('/app-api/feedback', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ diagnosticReport: report, outcome: feedback.outcome, overrideReason: feedback.outcome === 'overridden' ? feedback.reason : undefined }),
+      });
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * What the SMART viewer app needs from us: its static files under /app, each radiograph rendered
+ * by the PACS and passed through with our PACS credentials (the browser never holds them), the
+ * state of a study's analysis (to say why there is no result), and the clinician's agree/disagree,
+ * stored as CDS Hooks feedback on the report's card. Every /app-api call carries the app's SMART
+ * access token, and only studies and reports of the token's patient are served.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { DiagnosticReport, ImagingStudy } from 'fhir/r4';
+import { z } from 'zod';
+import { resultCardUuid, OVERRIDE_REASONS } from '../../../cds-hooks/cards';
+import type { FeedbackStore } from '../../../cds-hooks/feedback';
+import type { DicomWebClient } from '../dicomweb/client';
+import { KneeTumorError } from '../errors';
+import { SYSTEMS, studyIdentifierValue } from '../fhir/codes';
+import type { FhirClient } from '../fhir/client';
+import { bearerToken, respond } from '../http';
+import type { JobStore } from '../jobs/store';
+import type { Log } from '../log';
+import type { SmartAuthenticator, SmartCaller } from './smart-auth';
+
+/** The service id under which the viewer's feedback is stored beside the hooks' own. */
+export const VIEWER_FEEDBACK_SERVICE = 'knee-tumor-viewer';
+
+export interface ViewerRouterDeps {
+  authenticate: SmartAuthenticator;
+  pacs: Pick<DicomWebClient, 'seriesOfInstance' | 'retrieveRendered'>;
+  fhir: FhirClient;
+  jobs: JobStore;
+  feedback: FeedbackStore;
+  /** The built app (index.html, launch.html, the bundle). */
+  clientDir: string;
+  log: Log;
+}
+
+const UID = /^[0-9]+(\.[0-9]+)*$/;
+
+const ViewerFeedbackSchema = z.object({
+  diagnosticReport: z.string().regex(/^DiagnosticReport\/[A-Za-z0-9\-.]{1,64}$/),
+  outcome: z.enum(['accepted', 'overridden']),
+  overrideReason: z.enum(OVERRIDE_REASONS.map((r) => r.code) as [string, ...string[]]).optional(),
+});
+
+function uidParam(req: Request, name: string): string {
+  const value = req.params[name];
+  if (typeof value !== 'string' || !UID.test(value)) throw new KneeTumorError('bad-request', `${name} is not a DICOM UID`);
+  return value;
+}
+
+export function createViewerRouter(deps: ViewerRouterDeps): Router {
+  const router = express.Router();
+  router.use('/app', express.static(deps.clientDir, { index: 'index.html' }));
+
+  /** Refuses a study the FHIR server does not list under the token's patient. */
+  const assertStudyOfPatient = async (caller: SmartCaller, studyInstanceUid: string): Promise<void> => {
+    const identifier = `${encodeURIComponent(SYSTEMS.dicomUid)}|${encodeURIComponent(studyIdentifierValue(studyInstanceUid))}`;
+    const studies = await deps.fhir.search<ImagingStudy>('ImagingStudy', `identifier=${identifier}`);
+    if (!studies.some((s) => s.subject?.reference === caller.patient)) throw new KneeTumorError('forbidden', 'the study is not one of the launch patient\'s');
+  };
+
+  router.get('/app-api/studies/:study/instances/:sop/rendered', (req: Request, res: Response, next: NextFunction) => {
+    (async () => {
+      const caller = await deps.authenticate(bearerToken(req));
+      const study = uidParam(req, 'study');
+      const sop = uidParam(req, 'sop');
+      await assertStudyOfPatient(caller, study);
+      const series = await deps.pacs.seriesOfInstance(study, sop);
+      if (!series) throw new KneeTumorError('not-found', 'the PACS has no such image in the study');
+      const png = await deps.pacs.retrieveRendered({ studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: sop });
+      res.status(200).type('image/png').set('Cache-Control', 'private, no-store').send(Buffer.from(png));
+    })().catch(next);
+  });
+
+  router.get(
+    '/app-api/studies/:study/analysis',
+    respond(async (req) => {
+      const caller = await deps.authenticate(bearerToken(req));
+      const study = uidParam(req, 'study');
+      await assertStudyOfPatient(caller, study);
+      const job = deps.jobs.forStudy(study);
+      if (!job) return { status: 200, body: { state: 'not-started' } };
+      return { status: 200, body: { state: job.state, report: job.report, reason: job.state === 'failed' || job.state === 'queued' ? job.errorReason : undefined } };
+    }),
+  );
+
+  router.post(
+    '/app-api/feedback',
+    express.json({ limit: '16kb' }),
+    respond(async (req) => {
+      const caller = await deps.authenticate(bearerToken(req));
+      const parsed = ViewerFeedbackSchema.safeParse(req.body);
+      if (!parsed.success) throw new KneeTumorError('bad-request', 'invalid feedback: give diagnosticReport, outcome and, when overridden, a coded reason');
+      const { diagnosticReport, outcome, overrideReason } = parsed.data;
+      const id = diagnosticReport.slice('DiagnosticReport/'.length);
+      const reports = await deps.fhir.search<DiagnosticReport>('DiagnosticReport', `_id=${encodeURIComponent(id)}`);
+      if (!reports.some((r) => r.subject?.reference === caller.patient)) throw new KneeTumorError('forbidden', 'the report is not one of the launch patient\'s');
+      const reason = OVERRIDE_REASONS.find((r) => r.code === overrideReason);
+      deps.feedback.record(VIEWER_FEEDBACK_SERVICE, caller.issuer, {
+        feedback: [
+          {
+            card: resultCardUuid(diagnosticReport),
+            outcome,
+            ...(outcome === 'overridden' && reason ? { overrideReason: { reason } } : {}),
+            outcomeTimestamp: new Date().toISOString(),
+          },
+        ],
+      });
+      deps.log('viewer-feedback-stored', { outcome });
+      return { status: 200, body: {} };
+    }),
+  );
+  return router;
+}
