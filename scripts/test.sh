@@ -3,6 +3,6 @@
 # missing), a build of the TypeScript, then Jest. The tests start and stop their own servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-test-deps.sh
+bash scripts/install-debian-packages.sh test
 npm run build --silent
 npx jest "$@"

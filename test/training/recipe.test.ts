@@ -1,7 +1,7 @@
 /**
  * The training recipe cannot rot: one training step on a tiny synthetic set, the ONNX export of
  * that fold, and the exported file run by the product's runtime library (onnxruntime-node).
- * Skipped, with a message, only where PyTorch is not installed (scripts/install-test-deps.sh
+ * Skipped, with a message, only where PyTorch is not installed (scripts/install-debian-packages.sh test
  * installs Debian's python3-torch).
  */
 import { execFile, spawnSync } from 'node:child_process';
