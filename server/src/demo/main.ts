@@ -38,6 +38,12 @@ async function main(): Promise<void> {
   const fhirBaseUrl = `${base}/fhir`;
   const settings = loadConfig(process.env);
   const manifestPath = existsSync(settings.model.manifestPath) ? settings.model.manifestPath : TEST_DETECTOR;
+  if (manifestPath === TEST_DETECTOR) {
+    console.warn(
+      `No trained ensemble at ${settings.model.manifestPath} yet: the demo runs the TEST detector, which boxes bright ` +
+        'regions, not tumors. Its cards and boxes show the flow, not a finding.',
+    );
+  }
 
   const orthanc = await startOrthanc({ credentials: PACS_USER });
   const auth = await createAuthorizationServer(`${base}/oauth`, fhirBaseUrl);
