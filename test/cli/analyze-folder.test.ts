@@ -1,0 +1,73 @@
+/**
+ * The CLI on a folder: a two-view phantom study written as DICOM files with meaningless names,
+ * a file that is not DICOM beside them, and a CT slice in a second folder.
+ */
+import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { generatePatient } from '../../models/phantoms/generate';
+import type { AnalysisResult } from '../../server/src/domain/analysis';
+import { runCli } from '../support/cli';
+import { SHARED_DICOM } from '../support/shared-data';
+import { TEST_DETECTOR_MANIFEST } from '../support/test-detector';
+
+let dir: string;
+const patient = generatePatient(31, 0, { width: 440, height: 560, tumorFraction: 0.25 });
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'analyze-folder-'));
+  await mkdir(path.join(dir, 'study'));
+  // Names say nothing about the views: the lateral is called "a", the AP "b".
+  await writeFile(path.join(dir, 'study', 'a'), patient.lateral);
+  await writeFile(path.join(dir, 'study', 'b'), patient.ap);
+  await writeFile(path.join(dir, 'study', 'notes.txt'), 'not DICOM');
+  await mkdir(path.join(dir, 'ct'));
+  await copyFile(path.join(SHARED_DICOM, 'CT-MONO2-16-ankle.dcm'), path.join(dir, 'ct', 'slice.dcm'));
+});
+
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const env = { KNEE_TUMOR_MODEL: TEST_DETECTOR_MANIFEST };
+
+it('analyses the study in a folder, finding the views from their DICOM attributes', async () => {
+  const run = await runCli(['analyze', '--dir', path.join(dir, 'study'), '--json'], env);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  const result = JSON.parse(run.stdout) as AnalysisResult;
+  expect(result.studyInstanceUid).toBe(patient.reference.studyInstanceUid);
+  const imageIds = Object.fromEntries(patient.reference.images.map((i) => [i.view, i.imageId]));
+  expect(result.views.map((v) => [v.view, v.instance.sopInstanceUid])).toEqual([
+    ['AP', imageIds.AP],
+    ['LATERAL', imageIds.LATERAL],
+  ]);
+  expect(result.views.every((v) => v.imageSize.width === 440 && v.imageSize.height === 560)).toBe(true);
+});
+
+it('prints a readable summary without --json', async () => {
+  const run = await runCli(['analyze', '--dir', path.join(dir, 'study')], env);
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(/^Study /);
+  expect(run.stdout).toMatch(/AP view: (POSITIVE|negative)/);
+  expect(run.stdout).toMatch(/Lateral view: (POSITIVE|negative)/);
+  expect(run.stdout).toContain('AI-generated result');
+  // Never the patient's identifier.
+  expect(run.stdout).not.toContain(patient.reference.patientId);
+});
+
+it('refuses a folder holding a CT slice', async () => {
+  const run = await runCli(['analyze', '--dir', path.join(dir, 'ct')], env);
+  expect(run.code).toBe(3);
+  expect(run.stderr).toMatch(/not-radiograph: the study holds no radiograph \(1 CT image\)/);
+});
+
+it('converts a file and refuses one it cannot read, leaving no output', async () => {
+  const png = path.join(dir, 'ap.png');
+  const converted = await runCli(['convert', path.join(dir, 'study', 'b'), png], env);
+  expect(converted.code).toBe(0);
+  expect(converted.stdout).toContain('440 x 560');
+  const missing = path.join(dir, 'none.png');
+  const refused = await runCli(['convert', path.join(dir, 'study', 'notes.txt'), missing], env);
+  expect(refused.code).toBe(3);
+  expect(refused.stderr).toMatch(/dicom-unreadable: not a DICOM Part 10 file/);
+  await expect(stat(missing)).rejects.toThrow();
+});
