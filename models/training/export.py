@@ -42,7 +42,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--score-threshold", type=float, default=0.01)
     p.add_argument("--operating-threshold", type=float, help="override the threshold chosen in training")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads (see runtime.py)")
     return p.parse_args(argv)
 
 

@@ -54,7 +54,9 @@ class Conv(nn.Module):
     def __init__(self, c_in: int, c_out: int, k: int = 1, s: int = 1, p: int | None = None) -> None:
         super().__init__()
         self.conv = nn.Conv2d(c_in, c_out, k, s, k // 2 if p is None else p, bias=False)
-        self.bn = nn.BatchNorm2d(c_out, eps=1e-3, momentum=0.03)
+        # Momentum 0.1 rather than YOLOv5's 0.03: in runs of a few hundred steps the weights move
+        # faster than 0.03 lets the running statistics follow, and validation (eval mode) lags.
+        self.bn = nn.BatchNorm2d(c_out, eps=1e-3, momentum=0.1)
         self.act = nn.SiLU()
 
     def forward(self, x: Tensor) -> Tensor:
