@@ -66,6 +66,12 @@ export function weightedBoxFusion(candidates: CandidateBox[], iouThreshold: numb
     .slice(0, maxDetections);
 }
 
+/**
+ * At most this many candidates, the most confident, enter the merge (YOLOv5's max_nms): an
+ * untrained or confused model can emit a box per anchor, and the merge is quadratic.
+ */
+export const MAX_MERGE_CANDIDATES = 30000;
+
 export interface MergeOptions {
   method: 'nms' | 'wbf';
   iouThreshold: number;
@@ -76,7 +82,8 @@ export interface MergeOptions {
 }
 
 /** All candidates of one view → its lesion boxes, most confident first, with fold agreement. */
-export function mergeCandidates(candidates: CandidateBox[], options: MergeOptions): LesionBox[] {
+export function mergeCandidates(all: CandidateBox[], options: MergeOptions): LesionBox[] {
+  const candidates = all.length > MAX_MERGE_CANDIDATES ? [...all].sort(byConfidence).slice(0, MAX_MERGE_CANDIDATES) : all;
   const merged =
     options.method === 'wbf'
       ? weightedBoxFusion(candidates, options.iouThreshold, options.maxDetections, options.predictionSets)
