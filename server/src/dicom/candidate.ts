@@ -14,14 +14,14 @@ function trimmed(value: string | undefined): string | undefined {
   return t ? t : undefined;
 }
 
+/** The numeric attributes read here that are binary (US); the others are Integer Strings (IS). */
+const BINARY_US: ReadonlySet<TagKeyword> = new Set(['Rows', 'Columns']);
+
 export function part10Reader(dataSet: dicomParser.DataSet): AttributeReader {
   return {
     string: (k) => trimmed(dataSet.string(TAG[k])),
-    number: (k) => {
-      const element = dataSet.elements[TAG[k]];
-      if (!element) return undefined;
-      return element.vr === 'US' || element.length === 2 ? dataSet.uint16(TAG[k]) : dataSet.intString(TAG[k]);
-    },
+    // By the attribute's VR in the dictionary: implicit VR files do not carry it.
+    number: (k) => (BINARY_US.has(k) ? dataSet.uint16(TAG[k]) : dataSet.intString(TAG[k])),
     codes: (k) =>
       (dataSet.elements[TAG[k]]?.items ?? []).map((item) => ({
         value: trimmed(item.dataSet?.string(TAG.CodeValue)),
