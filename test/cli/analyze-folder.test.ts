@@ -5,7 +5,9 @@
 import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import sharp from 'sharp';
 import { generatePatient } from '../../models/phantoms/generate';
+import { decodeForDetector } from '../../server/src/pipeline/fetch-images';
 import type { AnalysisResult } from '../../server/src/domain/analysis';
 import { runCli } from '../support/cli';
 import { SHARED_DICOM } from '../support/shared-data';
@@ -65,6 +67,10 @@ it('converts a file and refuses one it cannot read, leaving no output', async ()
   const converted = await runCli(['convert', path.join(dir, 'study', 'b'), png], env);
   expect(converted.code).toBe(0);
   expect(converted.stdout).toContain('440 x 560');
+  // One gray channel holding exactly the pixels the detector sees.
+  expect((await sharp(png).metadata()).channels).toBe(1);
+  const data = await sharp(png).extractChannel(0).raw().toBuffer();
+  expect(Buffer.from(data).equals(Buffer.from((await decodeForDetector(patient.ap)).data))).toBe(true);
   const missing = path.join(dir, 'none.png');
   const refused = await runCli(['convert', path.join(dir, 'study', 'notes.txt'), missing], env);
   expect(refused.code).toBe(3);

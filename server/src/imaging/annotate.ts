@@ -38,10 +38,12 @@ export async function annotatedPng(image: Gray8Image, boxes: LesionBox[], operat
     .toBuffer();
 }
 
+/** A one-channel 8-bit PNG of exactly these pixels (sharp would otherwise write sRGB). */
 export async function grayPng(image: Gray8Image): Promise<Buffer> {
   return sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), {
     raw: { width: image.width, height: image.height, channels: 1 },
   })
+    .toColourspace('b-w')
     .png()
     .toBuffer();
 }
