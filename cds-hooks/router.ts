@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { KneeTumorError } from '../server/src/errors';
 import { bearerToken, respond } from '../server/src/http';
 import type { Log } from '../server/src/log';
+import { describeIssues } from '../server/src/validation-issues';
 import type { CdsAuthenticator } from './auth';
 import { FeedbackRequestSchema, type FeedbackStore } from './feedback';
 import { discovery } from './services';
@@ -27,7 +28,7 @@ export interface CdsRouterDeps {
 function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+    const issues = describeIssues(parsed.error, '(body)');
     throw new KneeTumorError('bad-request', `invalid ${what}: ${issues}`);
   }
   return parsed.data;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { KneeTumorError } from './errors';
+import { describeIssues } from './validation-issues';
 
 /** The shipped ensemble, relative to the repository root. */
 export const DEFAULT_MANIFEST = path.resolve(__dirname, '../../..', 'models/knee-tumor-v1/manifest.json');
@@ -122,10 +123,6 @@ export type ServiceConfig = z.infer<typeof ServiceConfigSchema>;
 export type SmartConfig = z.infer<typeof SmartConfigSchema>;
 export type JobsConfig = z.infer<typeof JobsConfigSchema>;
 export type TriggersConfig = z.infer<typeof TriggersConfigSchema>;
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-}
 
 /** Validates a configuration object; every problem is listed in one config-invalid error. */
 export function parseConfig(input: unknown): Config {

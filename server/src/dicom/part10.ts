@@ -36,6 +36,16 @@ export function parsePart10(bytes: Uint8Array, options: { headerOnly?: boolean }
   }
 }
 
+/** The transfer syntax a data set is encoded in (Implicit VR Little Endian when unstated). */
+function transferSyntaxOf(dataSet: dicomParser.DataSet): string {
+  return dataSet.string(TAG.TransferSyntaxUID) ?? TRANSFER_SYNTAX.ImplicitVRLittleEndian;
+}
+
+/** The transfer syntax of a Part 10 file, from its header alone. */
+export function storedTransferSyntax(bytes: Uint8Array): string {
+  return transferSyntaxOf(parsePart10(bytes, { headerOnly: true }));
+}
+
 function parseNumbers(value: string | undefined): number[] {
   if (!value) return [];
   return value
@@ -90,7 +100,7 @@ export function readImageHeader(dataSet: dicomParser.DataSet): ImageHeader {
   const slope = parseNumbers(dataSet.string(TAG.RescaleSlope))[0];
   const intercept = parseNumbers(dataSet.string(TAG.RescaleIntercept))[0];
   return {
-    transferSyntaxUid: dataSet.string(TAG.TransferSyntaxUID) ?? TRANSFER_SYNTAX.ImplicitVRLittleEndian,
+    transferSyntaxUid: transferSyntaxOf(dataSet),
     sopClassUid: dataSet.string(TAG.SOPClassUID) ?? '',
     modality: dataSet.string(TAG.Modality)?.toUpperCase() ?? '',
     rows: required(dataSet, TAG.Rows, 'Rows'),

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { KneeTumorError } from '../errors';
+import { describeIssues } from '../validation-issues';
 import type { ModelIdentity } from '../domain/analysis';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
@@ -101,10 +102,6 @@ export interface LoadedManifest {
 
 export function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
 /** Reads and validates a manifest and every fold file it names; any mismatch is model-invalid. */

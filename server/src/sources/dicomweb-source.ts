@@ -3,8 +3,8 @@ import { KneeTumorError } from '../errors';
 import type { InstanceRef } from '../domain/analysis';
 import type { DicomWebClient } from '../dicomweb/client';
 import { dicomJsonReader, readViewCandidate } from '../dicom/candidate';
-import { parsePart10 } from '../dicom/part10';
-import { jsonKey, TAG, TRANSFER_SYNTAX, type TagKeyword } from '../dicom/tags';
+import { storedTransferSyntax } from '../dicom/part10';
+import { jsonKey, type TagKeyword } from '../dicom/tags';
 import type { RetrievedInstance, StudySource, ViewCandidate } from './study-source';
 
 /** Attributes QIDO-RS does not return by default but view location needs. */
@@ -39,7 +39,7 @@ export class DicomWebSource implements StudySource {
 
   async retrievePart10(instance: InstanceRef, transferSyntaxUid: '*' | string): Promise<RetrievedInstance> {
     const bytes = await this.client.retrieveInstance(instance, transferSyntaxUid);
-    const stored = parsePart10(bytes, { headerOnly: true }).string(TAG.TransferSyntaxUID) ?? TRANSFER_SYNTAX.ImplicitVRLittleEndian;
+    const stored = storedTransferSyntax(bytes);
     return { bytes, transferSyntaxUid: stored };
   }
 }

@@ -6,9 +6,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { KneeTumorError, isKneeTumorError } from '../errors';
 import type { InstanceRef } from '../domain/analysis';
-import { parsePart10 } from '../dicom/part10';
+import { parsePart10, storedTransferSyntax } from '../dicom/part10';
 import { part10Reader, readViewCandidate } from '../dicom/candidate';
-import { TAG, TRANSFER_SYNTAX } from '../dicom/tags';
+import { TAG } from '../dicom/tags';
 import type { RetrievedInstance, StudySource, ViewCandidate } from './study-source';
 
 async function listFiles(directory: string): Promise<string[]> {
@@ -78,7 +78,7 @@ export class FolderSource implements StudySource {
     const image = (await this.scan()).find((i) => i.candidate.instance.sopInstanceUid === instance.sopInstanceUid);
     if (!image) throw new KneeTumorError('study-not-found', `image ${instance.sopInstanceUid} is not in ${this.directory}`);
     const bytes = new Uint8Array(await readFile(image.file));
-    const stored = parsePart10(bytes, { headerOnly: true }).string(TAG.TransferSyntaxUID) ?? TRANSFER_SYNTAX.ImplicitVRLittleEndian;
+    const stored = storedTransferSyntax(bytes);
     if (transferSyntaxUid !== '*' && transferSyntaxUid !== stored) {
       throw new KneeTumorError('unsupported-transfer-syntax', `a folder cannot transcode ${stored} to ${transferSyntaxUid}`);
     }
