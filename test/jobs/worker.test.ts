@@ -29,13 +29,14 @@ describe('job worker', () => {
       store: jobs,
       analyse: () => (outcomes.shift() as () => Promise<AnalysisResult>)(),
       writeReport: async (result) => (writes.push(result.studyInstanceUid), { report: 'DiagnosticReport/1', created: true }),
-      policy,
+      // A backoff longer than one runDue pass on a loaded machine, so that the retry waits for the next pass.
+      policy: { ...policy, initialBackoffMs: 300, maxBackoffMs: 300 },
       log: silentLog,
     });
     jobs.enqueue('1.5', 'http');
     await worker.runDue();
     expect(jobs.forStudy('1.5')).toMatchObject({ state: 'queued', attempts: 1, errorCode: 'pacs-unreachable' });
-    await settle();
+    await new Promise((r) => setTimeout(r, 350));
     await worker.runDue();
     expect(jobs.forStudy('1.5')).toMatchObject({ state: 'done', attempts: 2, report: 'DiagnosticReport/1' });
     expect(writes).toEqual(['1.5']);
