@@ -1,7 +1,12 @@
 /**
  * Benchmark (not a test): patient-view latency when the result is already computed, with 50
- * concurrent CDS clients over real HTTP with signed JWTs (signed before the clock starts, as an
- * EHR signs its own), the clients in a worker thread. Prints p50/p99/max. Run: node -r ./test/support/ts-register.js server/src/bench/hooks-bench.ts
+ * concurrent CDS clients over real HTTP with signed ES384 JWTs (signed before the clock starts,
+ * as an EHR signs its own), the clients in a worker thread. Each client is an EHR session: it
+ * sends a hook, waits for the answer, then "thinks" for a random (exponential) time before the
+ * next. The sweep runs from a busy hospital's pace down to no think time at all, where the
+ * clients only measure saturation (with 50 requests always in flight, latency is 50 / throughput
+ * whatever the service does). Prints p50/p99/max and throughput per think time.
+ * Run: node -r ./test/support/ts-register.js server/src/bench/hooks-bench.ts
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -19,7 +24,9 @@ import { toFhirTransaction } from '../pipeline/to-fhir';
 import { createService } from '../service';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
-const REQUESTS_PER_CLIENT = 40;
+const REQUESTS_PER_CLIENT = Number(process.env.BENCH_REQUESTS ?? 30);
+/** Mean think time of each client between its hooks, in milliseconds. */
+const THINK_TIMES_MS = [1000, 500, 250, 100, 0];
 const BASE = 'https://cds.bench.example.org';
 const ISSUER = 'https://ehr.bench.example.org';
 const SERVICE_ID = 'knee-tumor-patient-view';
@@ -41,11 +48,13 @@ function computedResult(): AnalysisResult {
 
 const CLIENT_LOOP = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { url, tokens, body, clients, requests } = workerData;
+const { url, tokens, body, clients, requests, thinkMs } = workerData;
 const latencies = [];
 let failures = 0;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 async function client(count, record) {
   for (let i = 0; i < count; i++) {
+    if (thinkMs > 0) await sleep(-Math.log(1 - Math.random()) * thinkMs);
     const started = performance.now();
     const response = await fetch(url, { method: 'POST', headers: { Authorization: 'Bearer ' + tokens.pop(), 'Content-Type': 'application/json' }, body });
     const answer = await response.json();
@@ -67,7 +76,7 @@ interface ClientRun {
   seconds: number;
 }
 
-function runClients(work: { url: string; tokens: string[]; body: string; clients: number; requests: number }): Promise<ClientRun> {
+function runClients(work: { url: string; tokens: string[]; body: string; clients: number; requests: number; thinkMs: number }): Promise<ClientRun> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(CLIENT_LOOP, { eval: true, workerData: work });
     worker.once('message', (run: ClientRun) => {
@@ -107,17 +116,22 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cds-services/${SERVICE_ID}`;
   const now = Math.floor(Date.now() / 1000);
   const sign = () => new SignJWT({}).setProtectedHeader({ alg: 'ES384', kid: 'bench', typ: 'JWT' }).setIssuer(ISSUER).setAudience(`${BASE}/cds-services/${SERVICE_ID}`).setIssuedAt(now).setExpirationTime(now + 600).setJti(randomUUID()).sign(privateKey);
-  const tokens = await Promise.all(Array.from({ length: CLIENTS * (REQUESTS_PER_CLIENT + 2) }, sign));
 
-  // The clients run in a worker thread, so that their HTTP and JSON work does not queue behind
-  // the service's on the same event loop (an EHR is another machine).
-  const { latencies, failures, seconds } = await runClients({ url, tokens, body: body(randomUUID()), clients: CLIENTS, requests: REQUESTS_PER_CLIENT });
-  latencies.sort((a, b) => a - b);
   process.stdout.write(
-    `patient-view, result already computed, ${CLIENTS} concurrent clients, ${latencies.length} requests, ${os.cpus().length} CPUs\n` +
-      `p50 ${percentile(latencies, 50).toFixed(1)} ms  p99 ${percentile(latencies, 99).toFixed(1)} ms  max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms  ` +
-      `throughput ${(latencies.length / seconds).toFixed(0)} req/s  failures ${failures}\n`,
+    `patient-view, result already computed, ${CLIENTS} concurrent clients x ${REQUESTS_PER_CLIENT} requests, ${os.cpus().length} CPUs\n` +
+      `${'think time'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'req/s'.padStart(7)} failures\n`,
   );
+  for (const thinkMs of THINK_TIMES_MS) {
+    const tokens = await Promise.all(Array.from({ length: CLIENTS * (REQUESTS_PER_CLIENT + 2) }, sign));
+    // The clients run in a worker thread, so that their HTTP and JSON work does not queue behind
+    // the service's on the same event loop (an EHR is another machine).
+    const { latencies, failures, seconds } = await runClients({ url, tokens, body: body(randomUUID()), clients: CLIENTS, requests: REQUESTS_PER_CLIENT, thinkMs });
+    latencies.sort((a, b) => a - b);
+    process.stdout.write(
+      `${`${thinkMs} ms`.padStart(10)} ${percentile(latencies, 50).toFixed(1).padStart(8)} ${percentile(latencies, 99).toFixed(1).padStart(8)} ` +
+        `${(latencies.at(-1) ?? NaN).toFixed(1).padStart(8)} ${(latencies.length / seconds).toFixed(0).padStart(7)} ${failures}\n`,
+    );
+  }
   server.closeAllConnections();
   server.close();
   await service.stop();

@@ -112,6 +112,9 @@ export function createJobStore(db: ServiceDatabase, model: string): JobStore {
   const markFailed = db.prepare(`UPDATE jobs SET state = 'failed', error_code = ?, error_reason = ?, updated_at = ? WHERE id = ?`);
   const recover = db.prepare(`UPDATE jobs SET state = 'queued', not_before = ?, updated_at = ? WHERE state = 'running'`);
   const earliest = db.prepare<[], { due: number | null }>(`SELECT MIN(not_before) AS due FROM jobs WHERE state = 'queued'`);
+  // The list travels as one JSON array so that a single statement, prepared once, serves any
+  // number of studies (hooks call this on every chart opening).
+  const byStudies = db.prepare<[string, string], JobRow>(`SELECT * FROM jobs WHERE model = ? AND study_uid IN (SELECT value FROM json_each(?))`);
 
   const claim = db.transaction((now: number): Job | undefined => {
     const row = due.get(now);
@@ -147,10 +150,7 @@ export function createJobStore(db: ServiceDatabase, model: string): JobStore {
     forStudies(studyInstanceUids) {
       const jobs = new Map<string, Job>();
       if (studyInstanceUids.length === 0) return jobs;
-      const rows = db
-        .prepare<string[], JobRow>(`SELECT * FROM jobs WHERE model = ? AND study_uid IN (${studyInstanceUids.map(() => '?').join(',')})`)
-        .all(model, ...studyInstanceUids);
-      for (const row of rows) jobs.set(row.study_uid, toJob(row));
+      for (const row of byStudies.all(model, JSON.stringify(studyInstanceUids))) jobs.set(row.study_uid, toJob(row));
       return jobs;
     },
     nextDue: () => earliest.get()?.due ?? undefined,
