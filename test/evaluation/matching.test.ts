@@ -61,6 +61,8 @@ test('localised, poorly localised, missed entirely, and false-positive boxes', (
   expect(result.falsePositiveBoxes.total).toBe(3);
   expect(result.falsePositiveBoxes.perRadiograph).toBeCloseTo(3 / 10, 12);
   expect(result.falsePositiveBoxes.perPatient).toBeCloseTo(3 / 5, 12);
+  // Six radiographs without a lesion (five lateral views, the normal patient's AP), one box on them.
+  expect(result.falsePositiveBoxes.perNormalRadiograph).toBeCloseTo(1 / 6, 12);
   expect(patients.map(patientScore)).toEqual([0.9, 0.8, 0.7, 0.3, 0.95]);
 
   expect(frocCurve(patients)).toEqual([

@@ -129,6 +129,7 @@ async function run(options: CommandOptions): Promise<void> {
       line('specificity', metrics.specificity),
       `kappa ${metrics.kappa.value.toFixed(3)}`,
       line('lesions localised', evaluation.model.lesionLevel.localised),
+      `boxes per normal radiograph ${evaluation.model.lesionLevel.falsePositiveBoxes.perNormalRadiograph.toFixed(3)}`,
       `written to ${options.out}`,
     ].join('\n') + '\n',
   );

@@ -12,6 +12,8 @@ export interface FalsePositiveBoxes {
   perPatient: number;
   /** Radiographs with at least one false-positive box, of all radiographs. */
   radiographsWithAny: Proportion;
+  /** Boxes on the radiographs without any reference lesion, per such radiograph. */
+  perNormalRadiograph: number;
 }
 
 export interface LesionLevelResult {
@@ -39,6 +41,8 @@ export function lesionLevel(patients: readonly PatientCase[]): LesionLevelResult
   let falsePositives = 0;
   let radiographs = 0;
   let radiographsWithFalsePositive = 0;
+  let normalRadiographs = 0;
+  let boxesOnNormalRadiographs = 0;
   for (const radiograph of patients.flatMap((patient) => patient.radiographs)) {
     const match = matchRadiograph(radiograph.boxes, radiograph.lesions);
     const unmatched = match.lesionOfPrediction.filter((lesion) => lesion === undefined).length;
@@ -48,6 +52,10 @@ export function lesionLevel(patients: readonly PatientCase[]): LesionLevelResult
     missedEntirely += match.bestIou.filter((iou) => iou === 0).length;
     falsePositives += unmatched;
     if (unmatched > 0) radiographsWithFalsePositive++;
+    if (radiograph.lesions.length === 0) {
+      normalRadiographs++;
+      boxesOnNormalRadiographs += radiograph.boxes.length;
+    }
   }
   return {
     lesions,
@@ -59,6 +67,7 @@ export function lesionLevel(patients: readonly PatientCase[]): LesionLevelResult
       perRadiograph: falsePositives / radiographs,
       perPatient: falsePositives / patients.length,
       radiographsWithAny: proportion(radiographsWithFalsePositive, radiographs),
+      perNormalRadiograph: boxesOnNormalRadiographs / normalRadiographs,
     },
   };
 }

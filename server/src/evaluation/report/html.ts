@@ -66,6 +66,7 @@ function lesionRow(name: string, lesion: LesionLevelResult): string[] {
     String(lesion.falsePositiveBoxes.total),
     fixed(lesion.falsePositiveBoxes.perRadiograph),
     fixed(lesion.falsePositiveBoxes.perPatient),
+    fixed(lesion.falsePositiveBoxes.perNormalRadiograph),
   ];
 }
 
@@ -136,7 +137,7 @@ ${youden}
 <div class="figures">${rocFigure(evaluation)}${froc}</div>
 <h2>Lesion level</h2>
 <p>A lesion is localised when a box overlaps it with IoU &gt; ${method.localisationIou} (one-to-one, most confident box first); missed entirely means no box overlaps it at all.</p>
-${table(['Rater', 'Localised', 'Overlapped, not localised', 'Missed entirely', 'False-positive boxes', 'per radiograph', 'per patient'], [lesionRow('Model', model.lesionLevel), ...readers.map((reader) => lesionRow(reader.name, reader.lesionLevel))])}
+${table(['Rater', 'Localised', 'Overlapped, not localised', 'Missed entirely', 'False-positive boxes', 'per radiograph', 'per patient', 'boxes per normal radiograph'], [lesionRow('Model', model.lesionLevel), ...readers.map((reader) => lesionRow(reader.name, reader.lesionLevel))])}
 ${readers.length > 0 ? `<h2>Model versus readers</h2>
 <p>Kappa difference (model minus reader), two-sided permutation test, ${method.permutationIterations} iterations, seed ${method.seed}; McNemar's exact test on paired accuracy.</p>
 ${table(['Reader', 'Kappa difference', 'Permutation P', 'Model-only / reader-only correct', 'McNemar P'], comparisons)}` : ''}
