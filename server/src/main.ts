@@ -5,29 +5,17 @@
  * next start).
  */
 import { loadConfig } from './config';
-import { DicomWebClient } from './dicomweb/client';
 import { KneeTumorError, isKneeTumorError } from './errors';
 import { jsonLog } from './log';
-import { loadManifest } from './model/manifest';
-import { EnsembleDetector } from './pipeline/detect';
-import { runAnalysis } from './pipeline/run-analysis';
+import { loadPacsAnalysis } from './pipeline/pacs-analysis';
 import { createService } from './service';
-import { DicomWebSource } from './sources/dicomweb-source';
 
 async function start(): Promise<void> {
   const config = loadConfig(process.env);
   if (!config.pacs) throw new KneeTumorError('config-invalid', 'the service needs pacs.dicomWebUrl (KNEE_TUMOR_DICOMWEB_URL)');
   if (!config.service) throw new KneeTumorError('config-invalid', 'the service needs the service section (KNEE_TUMOR_BASE_URL, KNEE_TUMOR_PORT)');
-  const model = await loadManifest(config.model.manifestPath);
-  const detector = await EnsembleDetector.load(model, {
-    executionProvider: config.model.executionProvider,
-    cpuThreads: config.model.cpuThreads,
-    merge: config.model.merge,
-    warn: (message) => jsonLog('execution-provider-fallback', { message }),
-  });
-  const source = new DicomWebSource(new DicomWebClient(config.pacs));
-  const deps = { source, detector, operatingThreshold: config.model.operatingThreshold };
-  const service = createService(config, (study) => runAnalysis(deps, study), detector.identity);
+  const { analyse, detector } = await loadPacsAnalysis(config.pacs, config.model, (message) => jsonLog('execution-provider-fallback', { message }));
+  const service = createService(config, analyse, detector.identity);
   const server = service.app.listen(config.service.port, () => {
     jsonLog('listening', { port: config.service?.port, model: `${detector.identity.name}@${detector.identity.version}`, executionProvider: detector.executionProvider });
   });

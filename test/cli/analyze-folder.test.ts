@@ -77,3 +77,9 @@ it('converts a file and refuses one it cannot read, leaving no output', async ()
   expect(refused.stderr).toMatch(/dicom-unreadable: not a DICOM Part 10 file/);
   await expect(stat(missing)).rejects.toThrow();
 });
+
+it('answers an unknown option as a usage error (exit 2), not an internal one', async () => {
+  const run = await runCli(['analyze', '--bogus'], env);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toBe("knee-tumor: Unknown option '--bogus'\n");
+});

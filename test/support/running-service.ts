@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { Config } from '../../server/src/config';
+import type { ModelIdentity } from '../../server/src/domain/analysis';
 import { createService, type Analyse, type KneeTumorService } from '../../server/src/service';
 import { silentLog } from '../../server/src/log';
 import { freePort } from './orthanc';
@@ -15,8 +16,8 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(config: Config, analyse: Analyse): Promise<RunningService> {
-  const service = createService(config, analyse, TEST_MODEL, silentLog);
+export async function startService(config: Config, analyse: Analyse, model: ModelIdentity = TEST_MODEL): Promise<RunningService> {
+  const service = createService(config, analyse, model, silentLog);
   const port = config.service?.port || (await freePort());
   const server: Server = await new Promise((resolve) => {
     const s = service.app.listen(port, '127.0.0.1', () => resolve(s));

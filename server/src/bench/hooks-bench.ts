@@ -13,7 +13,6 @@ import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { DiagnosticReport, ImagingStudy } from 'fhir/r4';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';

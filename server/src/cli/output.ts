@@ -23,9 +23,14 @@ export function exitCodeFor(error: KneeTumorError): number {
   return SETUP_PROBLEMS.has(error.code) ? EXIT.internal : EXIT.refused;
 }
 
+/** node:util parseArgs throws these for an unknown option or a missing value. */
+function isArgumentError(error: unknown): error is Error {
+  return error instanceof Error && String((error as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS');
+}
+
 /** Prints an error the way every subcommand does, with JSON on stdout when asked for JSON. */
 export function reportFailure(error: unknown, json: boolean): number {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || isArgumentError(error)) {
     process.stderr.write(`knee-tumor: ${error.message}\n`);
     return EXIT.usage;
   }

@@ -1,0 +1,27 @@
+/**
+ * The analysis the CDS service runs on a PACS study: the ensemble loaded once, the PACS reached
+ * over DICOMweb, runAnalysis per study. The service process and the demo EHR compose it alike.
+ */
+import type { ModelConfig, PacsConfig } from '../config';
+import { DicomWebClient } from '../dicomweb/client';
+import { loadManifest } from '../model/manifest';
+import type { Analyse } from '../service';
+import { DicomWebSource } from '../sources/dicomweb-source';
+import { EnsembleDetector } from './detect';
+import { runAnalysis } from './run-analysis';
+
+export interface PacsAnalysis {
+  analyse: Analyse;
+  detector: EnsembleDetector;
+}
+
+export async function loadPacsAnalysis(pacs: PacsConfig, model: ModelConfig, warn: (message: string) => void): Promise<PacsAnalysis> {
+  const detector = await EnsembleDetector.load(await loadManifest(model.manifestPath), {
+    executionProvider: model.executionProvider,
+    cpuThreads: model.cpuThreads,
+    merge: model.merge,
+    warn,
+  });
+  const deps = { source: new DicomWebSource(new DicomWebClient(pacs)), detector, operatingThreshold: model.operatingThreshold };
+  return { analyse: (studyInstanceUid) => runAnalysis(deps, studyInstanceUid), detector };
+}

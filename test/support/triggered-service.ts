@@ -1,0 +1,87 @@
+/**
+ * The end-to-end stack of the CDS service, all real: a FHIR engine, an EHR's CDS client with its
+ * signing key, an Orthanc whose stable-study callback triggers the service, and the service with
+ * its worker. The analysis is the caller's (the shipped ensemble, or a test double of it).
+ */
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import type { Bundle, DiagnosticReport, FhirResource, ImagingStudy } from 'fhir/r4';
+import type { Config } from '../../server/src/config';
+import type { ModelIdentity } from '../../server/src/domain/analysis';
+import type { Job } from '../../server/src/jobs/store';
+import type { Analyse } from '../../server/src/service';
+import { createTestCdsClient, type TestCdsClient } from './cds-client';
+import { startFhirServer, type RunningFhirServer } from './fhir-server';
+import { freePort, startTriggeringOrthanc, type RunningOrthanc } from './orthanc';
+import { startService, waitFor, type RunningService } from './running-service';
+import { SERVICE_BASE, testConfig } from './service-config';
+
+export interface TriggeredAnalysis {
+  analyse: Analyse;
+  model?: ModelIdentity;
+  release?: () => Promise<void>;
+}
+
+export interface TriggeredService {
+  fhir: RunningFhirServer;
+  ehr: TestCdsClient;
+  orthanc: RunningOrthanc;
+  running: RunningService;
+  /** Waits until the study's job is done or failed. */
+  settled(studyInstanceUid: string, timeoutMs?: number): Promise<Job>;
+  /** patient-view as the EHR calls it, prefetch filled from the FHIR engine. */
+  patientView(patientId: string): Promise<{ indicator: string; summary: string; links: { appContext: string }[] }[]>;
+  stop(): Promise<void>;
+}
+
+export async function startTriggeredService(
+  analysisFor: (orthanc: RunningOrthanc, config: Config) => Promise<TriggeredAnalysis>,
+  overrides: Record<string, unknown> = {},
+): Promise<TriggeredService> {
+  const fhir = await startFhirServer();
+  const ehr = await createTestCdsClient();
+  const port = await freePort();
+  const orthanc = await startTriggeringOrthanc(port);
+  const config = testConfig(fhir.baseUrl, [{ issuer: ehr.issuer, jwks: ehr.jwks }], {
+    pacs: { dicomWebUrl: orthanc.dicomWebUrl },
+    service: { baseUrl: SERVICE_BASE, port, appLaunchUrl: 'https://viewer.example.org/launch', modelCardUrl: 'https://knee-tumor.example.org/model-card' },
+    ...overrides,
+  });
+  const analysis = await analysisFor(orthanc, config);
+  const running = await startService(config, analysis.analyse, analysis.model);
+  const bundle = (resources: FhirResource[]): Bundle<FhirResource> => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
+  return {
+    fhir,
+    ehr,
+    orthanc,
+    running,
+    settled: (uid, timeoutMs) =>
+      waitFor(
+        'the job to be done',
+        () => {
+          const job = running.service.jobs.forStudy(uid);
+          return job?.state === 'done' || job?.state === 'failed' ? job : undefined;
+        },
+        timeoutMs,
+      ),
+    async patientView(patientId) {
+      const prefetch = {
+        kneeStudies: bundle(await fhir.search<ImagingStudy>(`ImagingStudy?patient=Patient/${patientId}`)),
+        analysisReports: bundle(await fhir.search<DiagnosticReport>(`DiagnosticReport?subject=Patient/${patientId}`)),
+      };
+      const token = await ehr.token(`${SERVICE_BASE}/cds-services/knee-tumor-patient-view`);
+      const hook = await request(running.url)
+        .post('/cds-services/knee-tumor-patient-view')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ hook: 'patient-view', hookInstance: randomUUID(), context: { patientId }, prefetch })
+        .expect(200);
+      return hook.body.cards;
+    },
+    async stop() {
+      await running.stop();
+      await analysis.release?.();
+      await orthanc.stop();
+      await fhir.stop();
+    },
+  };
+}
