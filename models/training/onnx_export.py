@@ -46,15 +46,20 @@ def export_onnx(model: YoloDetector, path: Path, img: int, fp16: bool) -> None:
         )
     graph = onnx.load_from_string(buffer.getvalue())
     if fp16:
-        # Node names vary between torch versions; the head's weights keep their parameter names.
-        head_weights = {f"model.detect.m.{i}.weight" for i in range(len(STRIDES))}
-        detect_convs = [n.output[0] for n in graph.graph.node if n.op_type == "Conv" and n.input[1] in head_weights]
-        if len(detect_convs) != len(STRIDES):
-            raise RuntimeError(f"expected {len(STRIDES)} Detect convolutions in the graph, found {len(detect_convs)}")
-        graph = convert_body_to_fp16(graph, detect_convs)
+        graph = to_fp16(graph)
     onnx.checker.check_model(graph)
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(graph, str(path))
+
+
+def to_fp16(graph: onnx.ModelProto) -> onnx.ModelProto:
+    """The fp16 variant of an fp32 export (at export time, or later from the shipped file)."""
+    # Node names vary between torch versions; the head's weights keep their parameter names.
+    head_weights = {f"model.detect.m.{i}.weight" for i in range(len(STRIDES))}
+    detect_convs = [n.output[0] for n in graph.graph.node if n.op_type == "Conv" and n.input[1] in head_weights]
+    if len(detect_convs) != len(STRIDES):
+        raise RuntimeError(f"expected {len(STRIDES)} Detect convolutions in the graph, found {len(detect_convs)}")
+    return convert_body_to_fp16(graph, detect_convs)
 
 
 @dataclass(frozen=True)
