@@ -8,8 +8,11 @@ import { z } from 'zod';
 import { KneeTumorError } from './errors';
 import { describeIssues } from './validation-issues';
 
-/** The shipped ensemble, relative to the repository root. */
-export const DEFAULT_MANIFEST = path.resolve(__dirname, '../../..', 'models/knee-tumor-v1/manifest.json');
+/** The repository root, whether this file runs compiled (dist/server/src) or as TypeScript (server/src). */
+const REPOSITORY_ROOT = path.resolve(__dirname, path.basename(path.resolve(__dirname, '../..')) === 'dist' ? '../../..' : '../..');
+
+/** The shipped ensemble. */
+export const DEFAULT_MANIFEST = path.join(REPOSITORY_ROOT, 'models/knee-tumor-v1/manifest.json');
 
 const HttpAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }),

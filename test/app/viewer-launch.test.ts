@@ -16,13 +16,14 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createFeedbackStore } from '../../cds-hooks/feedback';
 import { FINDING } from '../../server/src/fhir/codes';
 import { openDatabase } from '../../server/src/jobs/database';
+import { DEFAULT_OPTIONS } from '../../models/phantoms/generate';
 import { TEST_DETECTOR_MANIFEST } from '../support/test-detector';
 
 const repo = path.resolve(__dirname, '../..');
 const SHOTS = path.join(repo, 'test-output/app');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-/** The demo's phantoms are 768 x 960 (server/src/demo/sample-data.ts): the PNG must be exactly that. */
-const PHANTOM = { width: 768, height: 960 };
+/** The demo's phantoms have the generator's default size (server/src/demo/sample-data.ts): the PNG must be exactly that. */
+const PHANTOM = { width: DEFAULT_OPTIONS.width, height: DEFAULT_OPTIONS.height };
 
 let demo: ChildProcess;
 let base: string;

@@ -1,7 +1,7 @@
 /**
  * The demo, on one port: a demo EHR (chart pages, its FHIR server and SMART authorization server)
  * and our CDS service with the viewer app, over a local Orthanc holding phantom knee studies. It
- * analyses the samples with the shipped ensemble (or the test detector until one is shipped) and
+ * analyses the samples with the shipped ensemble (trained on phantoms: not for clinical use) and
  * prints the URL to open. KNEE_TUMOR_DEMO_PORT picks the port (0: any free one); the KNEE_TUMOR_*
  * variables of the service (model, jobs database) apply.
  */
@@ -14,11 +14,8 @@ import { DicomWebClient } from '../dicomweb/client';
 import { isKneeTumorError } from '../errors';
 import { createFhirEngine } from '../fhir/memory-engine';
 import { jsonLog, silentLog } from '../log';
-import { loadManifest } from '../model/manifest';
-import { EnsembleDetector } from '../pipeline/detect';
-import { runAnalysis } from '../pipeline/run-analysis';
+import { loadPacsAnalysis } from '../pipeline/pacs-analysis';
 import { createService } from '../service';
-import { DicomWebSource } from '../sources/dicomweb-source';
 import { createAuthorizationServer } from './authorization-server';
 import { createCdsSigner } from './cds-signer';
 import { createEhrRouter } from './ehr';
@@ -26,8 +23,6 @@ import { freePort, startOrthanc } from './orthanc';
 import { loadSamples } from './sample-data';
 
 const ORTHANC = '/usr/sbin/Orthanc';
-/** Used until the trained ensemble is shipped at the default manifest path. */
-const TEST_DETECTOR = path.resolve(__dirname, '../../../../test/fixtures/test-detector/manifest.json');
 const PACS_USER = { username: 'knee-ai', password: 'demo-pacs-secret' };
 
 async function main(): Promise<void> {
@@ -37,13 +32,6 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${port}`;
   const fhirBaseUrl = `${base}/fhir`;
   const settings = loadConfig(process.env);
-  const manifestPath = existsSync(settings.model.manifestPath) ? settings.model.manifestPath : TEST_DETECTOR;
-  if (manifestPath === TEST_DETECTOR) {
-    console.warn(
-      `No trained ensemble at ${settings.model.manifestPath} yet: the demo runs the TEST detector, which boxes bright ` +
-        'regions, not tumors. Its cards and boxes show the flow, not a finding.',
-    );
-  }
 
   const orthanc = await startOrthanc({ credentials: PACS_USER });
   const auth = await createAuthorizationServer(`${base}/oauth`, fhirBaseUrl);
@@ -55,17 +43,12 @@ async function main(): Promise<void> {
     smart: { issuer: auth.issuer, jwksUrl: `${auth.issuer}/jwks`, fhirBaseUrl },
     cdsClients: [signer.client],
     jobs: { databasePath: process.env.KNEE_TUMOR_JOBS_DB ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'knee-demo-')), 'jobs.sqlite'), initialBackoffMs: 500, maxBackoffMs: 2000 },
-    model: { ...settings.model, manifestPath },
+    model: settings.model,
   });
-  const model = await loadManifest(manifestPath);
-  const detector = await EnsembleDetector.load(model, {
-    executionProvider: config.model.executionProvider,
-    cpuThreads: config.model.cpuThreads,
-    warn: (message) => jsonLog('execution-provider-fallback', { message }),
-  });
-  const pacs = new DicomWebClient(config.pacs ?? { dicomWebUrl: orthanc.dicomWebUrl, timeoutMs: 30000 });
-  const deps = { source: new DicomWebSource(pacs), detector, operatingThreshold: config.model.operatingThreshold };
-  const service = createService(config, (study) => runAnalysis(deps, study), detector.identity, silentLog);
+  if (!config.pacs) throw new Error('the demo configuration names no PACS');
+  const { analyse, detector } = await loadPacsAnalysis(config.pacs, config.model, (message) => jsonLog('execution-provider-fallback', { message }));
+  const pacs = new DicomWebClient(config.pacs);
+  const service = createService(config, analyse, detector.identity, silentLog);
 
   const fhir = createFhirEngine();
   const app = express();

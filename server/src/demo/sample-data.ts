@@ -11,7 +11,8 @@ import { SYSTEMS, studyIdentifierValue } from '../fhir/codes';
 import type { FhirEngine } from '../fhir/memory-engine';
 
 const SEED = 20261126;
-const OPTIONS = { ...DEFAULT_OPTIONS, width: 768, height: 960, tumorFraction: 0.5 };
+// The phantoms' default size, the one the shipped ensemble was trained on.
+const OPTIONS = { ...DEFAULT_OPTIONS, tumorFraction: 0.5 };
 
 interface SamplePatient {
   patient: Patient;
