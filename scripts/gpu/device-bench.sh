@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 7's one command on a lent GPU machine (see the README's Performance section):
-#   bash scripts/gpu/device-bench.sh            with .gpu and .gl carried (scripts/gpu/pack.sh)
+#   bash scripts/gpu/device-bench.sh            after a call that carried .gpu, this call carrying
+#                                               .gpu-app and .gl (scripts/gpu/pack.sh says why)
 #   bash scripts/gpu/device-bench.sh --cpu-only here: no Vulkan, no WebGPU, PyTorch on the CPU
 # Options: --model <fp32 manifest> (default models/knee-tumor-v1/manifest.json), --runs N.
 # Builds nothing: unpacks the carried Node and modules, makes the fp16 folds and the merged-folds
@@ -22,7 +23,8 @@ while (($#)); do
   shift
 done
 [[ -f $model ]] || { echo "no ensemble at $model (pass --model)" >&2; exit 2; }
-[[ -f .gpu/payload.tar.xz ]] || { echo "no .gpu/payload.tar.xz: run scripts/gpu/pack.sh and carry .gpu" >&2; exit 2; }
+[[ -f .gpu/runtime.tar.xz ]] || { echo "no .gpu/runtime.tar.xz: run scripts/gpu/pack.sh, then a call carrying .gpu" >&2; exit 2; }
+[[ -f .gpu-app/app.tar.xz ]] || { echo "no .gpu-app/app.tar.xz: run scripts/gpu/pack.sh and carry .gpu-app" >&2; exit 2; }
 out=${OUT:-.tmp/gpu-bench}
 mkdir -p "$out"
 work=$(mktemp -d /tmp/gpu-bench.XXXXXX)
@@ -42,7 +44,7 @@ else
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 fi
 
-xz -dc .gpu/payload.tar.xz | tar -x -C "$work"
+for archive in .gpu/runtime.tar.xz .gpu-app/app.tar.xz; do xz -dc "$archive" | tar -x -C "$work"; done
 node="$work/payload/bin/node"
 # onnx_check.js (the recipe's check, run by torch_reference.py) resolves onnxruntime-node from the
 # repository, which has no node_modules on the device: NODE_PATH is its fallback.
