@@ -76,9 +76,10 @@ def from_onnx(path: Path, img: int) -> YoloDetector:
 
 
 def pass_shapes(manifest: dict) -> List[Tuple[int, int]]:
-    """(height, width) of each TTA pass of a square letterbox, padded to the grid stride."""
+    """(height, width) of each TTA pass of a square letterbox, padded to the grid stride, as the
+    runtime's passShape (server/src/pipeline/letterbox.ts) makes them: floor, then pad up."""
     size, stride = manifest["input"]["size"], manifest["tta"]["gridStride"]
-    sides = [-(-round(size * p["scale"]) // stride) * stride for p in manifest["tta"]["passes"]]
+    sides = [-(-int(size * p["scale"]) // stride) * stride for p in manifest["tta"]["passes"]]
     return [(side, side) for side in sides]
 
 

@@ -17,10 +17,9 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import type { LesionBox } from '../domain/analysis';
 import type { Gray8Image } from '../imaging/gray8';
-import { toFloat16Array } from '../model/float16';
 import { loadManifest, type LoadedManifest } from '../model/manifest';
-import { EnsembleDetector, type ExecutionProvider } from '../pipeline/detect';
-import { letterbox, passShape, writePassInput } from '../pipeline/letterbox';
+import { EnsembleDetector, passTensor, sessionOptions, type ExecutionProvider } from '../pipeline/detect';
+import { letterbox } from '../pipeline/letterbox';
 import { compareDetections, fastestGroupings, renderTable, type BenchRow, type BoxAgreement, type TorchReference } from './gpu-report';
 import { syntheticView, timeRuns } from './timing';
 
@@ -49,23 +48,13 @@ async function passInputs(model: LoadedManifest, views: Gray8Image[], perImage: 
   const boxed = await Promise.all(views.map((view) => letterbox(view, manifest.input.size, manifest.input.letterboxPadValue)));
   const batches = perImage ? boxed.map((b) => [b]) : [boxed];
   const inputs: ort.Tensor[][] = [];
-  for (const pass of manifest.tta.passes) {
-    const { width, height } = passShape(manifest.input.size, pass, manifest.tta.gridStride);
-    const perTensor: ort.Tensor[] = [];
-    for (const batch of batches) {
-      const data = new Float32Array(batch.length * 3 * width * height);
-      await Promise.all(batch.map((b, i) => writePassInput(b.image, pass, manifest.tta.gridStride, manifest.tta.padValue, data, i * 3 * width * height)));
-      const dims = [batch.length, 3, height, width];
-      perTensor.push(manifest.precision === 'fp16' ? new ort.Tensor('float16', toFloat16Array(data), dims) : new ort.Tensor('float32', data, dims));
-    }
-    inputs.push(perTensor);
-  }
+  for (const pass of manifest.tta.passes) inputs.push(await Promise.all(batches.map((batch) => passTensor(manifest, batch, pass))));
   return inputs;
 }
 
 async function timeGroupings(variant: Variant, provider: ExecutionProvider, views: Gray8Image[], runs: number): Promise<BenchRow[]> {
   const { manifest, folds } = variant.model;
-  const options: ort.InferenceSession.SessionOptions = { executionProviders: [provider], graphOptimizationLevel: 'all' };
+  const options = sessionOptions(provider, 0);
   const perFold = await Promise.all(folds.map((fold) => ort.InferenceSession.create(fold.bytes, options)));
   const merged = variant.mergedPath ? [await ort.InferenceSession.create(variant.mergedPath, options)] : undefined;
   const passes = views.length * folds.length * manifest.tta.passes.length;

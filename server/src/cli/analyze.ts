@@ -10,7 +10,6 @@ import { loadConfig, type Config } from '../config';
 import { DicomWebClient } from '../dicomweb/client';
 import type { AnalysisResult } from '../domain/analysis';
 import { annotatedPng } from '../imaging/annotate';
-import { loadManifest } from '../model/manifest';
 import { EnsembleDetector } from '../pipeline/detect';
 import { analyseStudy } from '../pipeline/run-analysis';
 import { DicomWebSource } from '../sources/dicomweb-source';
@@ -83,12 +82,7 @@ export async function analyzeCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
     json = flags.json;
     const config = loadConfig(env, explicitConfig(flags));
     const { source, study } = await studySource(config, flags);
-    const detector = await EnsembleDetector.load(await loadManifest(config.model.manifestPath), {
-      executionProvider: config.model.executionProvider,
-      cpuThreads: config.model.cpuThreads,
-      merge: config.model.merge,
-      warn: (message) => process.stderr.write(`knee-tumor: ${message}\n`),
-    });
+    const detector = await EnsembleDetector.fromConfig(config.model, (message) => process.stderr.write(`knee-tumor: ${message}\n`));
     try {
       const { result, images } = await analyseStudy({ source, detector, operatingThreshold: config.model.operatingThreshold }, study);
       if (flags.out) {

@@ -8,7 +8,8 @@ import * as ort from 'onnxruntime-node';
 import { KneeTumorError } from '../errors';
 import type { LesionBox, ModelIdentity } from '../domain/analysis';
 import type { Gray8Image } from '../imaging/gray8';
-import type { LoadedManifest, Manifest, TtaPass } from '../model/manifest';
+import type { ModelConfig } from '../config';
+import { loadManifest, type LoadedManifest, type Manifest, type TtaPass } from '../model/manifest';
 import { fromFloat16Bits, toFloat16Array } from '../model/float16';
 import { descalePassBox, letterbox, passShape, unletterboxBox, writePassInput, type Letterbox } from './letterbox';
 import { mergeCandidates, type CandidateBox } from './merge-boxes';
@@ -39,12 +40,16 @@ interface FoldSession {
   session: ort.InferenceSession;
 }
 
-async function createSessions(model: LoadedManifest, provider: ExecutionProvider, cpuThreads: number): Promise<FoldSession[]> {
-  const options: ort.InferenceSession.SessionOptions = {
+export function sessionOptions(provider: ExecutionProvider, cpuThreads: number): ort.InferenceSession.SessionOptions {
+  return {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     ...(provider === 'cpu' && cpuThreads > 0 ? { intraOpNumThreads: cpuThreads } : {}),
   };
+}
+
+async function createSessions(model: LoadedManifest, provider: ExecutionProvider, cpuThreads: number): Promise<FoldSession[]> {
+  const options = sessionOptions(provider, cpuThreads);
   const sessions: FoldSession[] = [];
   for (const fold of model.folds) sessions.push({ fold: fold.fold, session: await ort.InferenceSession.create(fold.bytes, options) });
   return sessions;
@@ -55,6 +60,18 @@ function layerRows(manifest: Manifest, width: number, height: number): number[] 
   const clip = manifest.tta.clipLayers;
   if (!clip) return [];
   return clip.strides.map((stride) => Math.ceil(height / stride) * Math.ceil(width / stride) * clip.anchorsPerCell);
+}
+
+/** One network input for a TTA pass: the letterboxed images of a batch, in the manifest's precision. */
+export async function passTensor(manifest: Manifest, letterboxes: Letterbox[], pass: TtaPass): Promise<ort.Tensor> {
+  const { width, height } = passShape(manifest.input.size, pass, manifest.tta.gridStride);
+  const perImage = 3 * width * height;
+  const data = new Float32Array(letterboxes.length * perImage);
+  await Promise.all(
+    letterboxes.map((boxed, b) => writePassInput(boxed.image, pass, manifest.tta.gridStride, manifest.tta.padValue, data, b * perImage)),
+  );
+  const dims = [letterboxes.length, 3, height, width];
+  return manifest.precision === 'fp16' ? new ort.Tensor('float16', toFloat16Array(data), dims) : new ort.Tensor('float32', data, dims);
 }
 
 export class EnsembleDetector {
@@ -91,6 +108,16 @@ export class EnsembleDetector {
     return new EnsembleDetector(model, provider, sessions, options.merge ?? model.manifest.postprocess.merge);
   }
 
+  /** The ensemble the configuration names, with its provider, threads and merge method. */
+  static async fromConfig(config: ModelConfig, warn: (message: string) => void): Promise<EnsembleDetector> {
+    return EnsembleDetector.load(await loadManifest(config.manifestPath), {
+      executionProvider: config.executionProvider,
+      cpuThreads: config.cpuThreads,
+      merge: config.merge,
+      warn,
+    });
+  }
+
   get identity(): ModelIdentity {
     return this.model.identity;
   }
@@ -114,7 +141,7 @@ export class EnsembleDetector {
     let postprocessMs = 0;
     for (const [passIndex, pass] of manifest.tta.passes.entries()) {
       const t0 = performance.now();
-      const input = await this.passTensor(letterboxes, pass);
+      const input = await passTensor(manifest, letterboxes, pass);
       preprocessMs += performance.now() - t0;
       for (const { fold, session } of this.sessions) {
         const t1 = performance.now();
@@ -143,18 +170,6 @@ export class EnsembleDetector {
     postprocessMs += performance.now() - t3;
     if (timing) Object.assign(timing, { preprocessMs, inferenceMs, postprocessMs });
     return merged;
-  }
-
-  private async passTensor(letterboxes: Letterbox[], pass: TtaPass): Promise<ort.Tensor> {
-    const { manifest } = this;
-    const { width, height } = passShape(manifest.input.size, pass, manifest.tta.gridStride);
-    const perImage = 3 * width * height;
-    const data = new Float32Array(letterboxes.length * perImage);
-    await Promise.all(
-      letterboxes.map((boxed, b) => writePassInput(boxed.image, pass, manifest.tta.gridStride, manifest.tta.padValue, data, b * perImage)),
-    );
-    const dims = [letterboxes.length, 3, height, width];
-    return manifest.precision === 'fp16' ? new ort.Tensor('float16', toFloat16Array(data), dims) : new ort.Tensor('float32', data, dims);
   }
 
   /** Decodes a [batch, rows, 5 + classes] output, de-augments the boxes, keeps those above the score threshold. */

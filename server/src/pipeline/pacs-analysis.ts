@@ -4,7 +4,6 @@
  */
 import type { ModelConfig, PacsConfig } from '../config';
 import { DicomWebClient } from '../dicomweb/client';
-import { loadManifest } from '../model/manifest';
 import type { Analyse } from '../service';
 import { DicomWebSource } from '../sources/dicomweb-source';
 import { EnsembleDetector } from './detect';
@@ -16,12 +15,7 @@ export interface PacsAnalysis {
 }
 
 export async function loadPacsAnalysis(pacs: PacsConfig, model: ModelConfig, warn: (message: string) => void): Promise<PacsAnalysis> {
-  const detector = await EnsembleDetector.load(await loadManifest(model.manifestPath), {
-    executionProvider: model.executionProvider,
-    cpuThreads: model.cpuThreads,
-    merge: model.merge,
-    warn,
-  });
+  const detector = await EnsembleDetector.fromConfig(model, warn);
   const deps = { source: new DicomWebSource(new DicomWebClient(pacs)), detector, operatingThreshold: model.operatingThreshold };
   return { analyse: (studyInstanceUid) => runAnalysis(deps, studyInstanceUid), detector };
 }
