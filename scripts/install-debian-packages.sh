@@ -3,13 +3,13 @@
 #   demo: a real Orthanc with DICOMweb and GDCM (JPEG 2000 transcoding and rendering), the PACS of
 #         the embedded demo EHR (npm start)
 #   test: the demo's, plus PyTorch and ONNX for the training recipe's smoke test and the test
-#         detector, SciPy and scikit-learn as independent references for the statistics, and
-#         Chromium for the viewer's browser tests (npm test)
+#         detector, SciPy, scikit-learn and statsmodels as independent references for the
+#         statistics, and Chromium for the viewer's browser tests (npm test)
 set -euo pipefail
 demo=(orthanc orthanc-dicomweb orthanc-gdcm)
 case "${1:-}" in
   demo) packages=("${demo[@]}") ;;
-  test) packages=("${demo[@]}" python3-torch python3-onnx python3-numpy python3-scipy python3-sklearn chromium) ;;
+  test) packages=("${demo[@]}" python3-torch python3-onnx python3-numpy python3-scipy python3-sklearn python3-statsmodels chromium) ;;
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac
 missing=()

@@ -60,7 +60,10 @@ test('writes evaluation.json, report.html, roc.png and froc.png from analysis re
   expect(evaluation.readers.map((reader) => reader.name)).toEqual(['Junior A', 'Junior B']);
   expect(evaluation.readers[0]!.versusModel.kappaDifference).toMatchObject({ iterations: 10000, seed: 9 });
   expect(evaluation.subgroups.map((subgroup) => subgroup.name)).toEqual(['center', 'age group', 'tumor size', 'device']);
-  expect(evaluation.model.patientLevel.roc?.aucBootstrap?.method).toBe('bootstrap');
+  expect(evaluation.model.patientLevel.roc?.auc).toMatchObject({ method: 'bootstrap', replicates: 500, seed: 9 });
+  expect(evaluation.method).toMatchObject({ aucIntervalMethod: 'bootstrap', bootstrapReplicates: 500, seed: 9 });
+  expect(evaluation.readerAgreement?.pairs.map((pair) => [pair.first, pair.second])).toEqual([['Junior A', 'Junior B']]);
+  expect(evaluation.readerAgreement?.fleiss).toBeUndefined();
 
   // The patient score and decisions recomputed here from the analysis results, and the AUC by scikit-learn.
   const scores = set.analyses.map((analysis) => Math.max(0, ...analysis.views.flatMap((view) => view.boxes.map((box) => box.confidence))));
@@ -73,6 +76,8 @@ test('writes evaluation.json, report.html, roc.png and froc.png from analysis re
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   expect(html).toContain('<svg');
   expect(html).toContain('Junior B');
+  expect(html).toContain('bootstrap, 500 replicates, seed 9');
+  expect(html).toContain('Agreement between readers');
   expect(html).not.toMatch(/<script|\bsrc=|\bhref=|url\(|@import/i);
 
   const roc = await sharp(join(out, 'roc.png')).metadata();
@@ -104,7 +109,7 @@ test('the same results from JSON Lines and from the box predictions format; same
   expect(fromLines.readers[0]!.versusModel.kappaDifference.seed).toBe(1);
 });
 
-test('refuses bad usage and invalid inputs with exit code 2 and a reason', async () => {
+test('refuses bad usage with exit code 2 and invalid inputs with exit code 3, each with a reason', async () => {
   const set = phantomSet(5, 10);
   const truth = write('truth.json', set.truth);
   expect(await evaluateCommand(['--truth', truth])).toBe(2);
@@ -120,8 +125,16 @@ test('refuses bad usage and invalid inputs with exit code 2 and a reason', async
   expect(stderr).toContain('--threshold must be a number from 0 to 1');
 
   stderr = '';
-  expect(await evaluateCommand(['--truth', truth, '--pred', boxes, '--out', directory, '--threshold', '0.5'])).toBe(2);
+  expect(await evaluateCommand(['--truth', truth, '--pred', boxes, '--out', directory, '--threshold', '0.5'])).toBe(3);
   expect(stderr).toContain('20 reference radiograph(s) have no prediction');
+
+  stderr = '';
+  expect(await evaluateCommand(['--truth', truth, '--pred', boxes, '--out', directory, '--auc-ci', 'hanley'])).toBe(2);
+  expect(stderr).toContain('--auc-ci must be one of delong, binomial, bootstrap');
+
+  stderr = '';
+  expect(await evaluateCommand(['--truth', truth, '--pred', boxes, '--out', directory, '--auc-ci', 'delong', '--bootstrap', '100'])).toBe(2);
+  expect(stderr).toContain('--bootstrap');
 
   expect(await evaluateCommand(['--help'])).toBe(0);
 });

@@ -1,8 +1,12 @@
 /**
  * Every statistic against an independent reference computed another way: scikit-learn's AUC, ROC
- * curve and kappa, scipy's beta quantiles, binomial test, chi-squared and Fisher tests, and numpy
- * implementations of DeLong's structural components and of Fleiss' kappa variance.
+ * curve and kappa, scipy's beta quantiles, binomial test, chi-squared and Fisher tests,
+ * statsmodels' Fleiss kappa, and numpy implementations of DeLong's structural components and of
+ * the Fleiss-Cohen-Everitt and Fleiss-Nee-Landis kappa variances.
  */
+import { readerAgreement } from '../../server/src/evaluation/agreement';
+import type { ReaderCases } from '../../server/src/evaluation/readers';
+import { aucWithInterval } from '../../server/src/evaluation/statistics/auc-interval';
 import { bootstrapAuc, quantile } from '../../server/src/evaluation/statistics/bootstrap';
 import { clopperPearson } from '../../server/src/evaluation/statistics/binomial';
 import { cohensKappa } from '../../server/src/evaluation/statistics/kappa';
@@ -55,9 +59,11 @@ describe('ROC analysis against scikit-learn and a numpy DeLong', () => {
 describe('Clopper-Pearson intervals against scipy beta quantiles', () => {
   const cases: [number, number][] = [
     [267, 277], [124, 127], [143, 150], [242, 256], [0, 10], [10, 10], [1, 1], [0, 1], [3, 5], [1, 2675], [2600, 2675], [50, 100],
+    // Fractional counts, as the exact binomial AUC interval makes them (AUC x n).
+    [271.65, 277], [124.587, 127], [0.5, 10], [9.3, 10], [2599.25, 2675],
   ];
   const reference = pythonReference<{ lower: number; upper: number }>(cases.map(([k, n]) => ({ kind: 'clopper-pearson', k, n })));
-  test.each(cases.map((c, i) => [...c, i] as const))('%i / %i', (k, n, index) => {
+  test.each(cases.map((c, i) => [...c, i] as const))('%d / %i', (k, n, index) => {
     const interval = clopperPearson(k, n);
     expect(interval.lower).toBeCloseTo(reference[index]!.lower, 9);
     expect(interval.upper).toBeCloseTo(reference[index]!.upper, 9);
@@ -162,18 +168,81 @@ describe('kappa permutation test', () => {
 });
 
 describe('bootstrap AUC interval', () => {
-  const { scores, tumor } = PATIENT_SETS[0]!;
   test('percentiles interpolate like numpy', () => {
     const values = scoredPatients(31, 37, 0).scores.sort((a, b) => a - b);
     const reference = pythonReference<{ value: number }>([0.025, 0.5, 0.975].map((q) => ({ kind: 'percentile', values, q })));
     [0.025, 0.5, 0.975].forEach((q, i) => expect(quantile(values, q)).toBeCloseTo(reference[i]!.value, 12));
   });
-  test('is reproducible from its seed and close to the DeLong interval', () => {
-    const bootstrap = bootstrapAuc(scores, tumor, 2000, 5);
+
+  test('contains the point estimate and is reproducible from its seed; another seed moves it', () => {
+    const { scores, tumor } = PATIENT_SETS[0]!;
+    const bootstrap = aucWithInterval(scores, tumor, { method: 'bootstrap', replicates: 2000, seed: 5 });
+    expect(bootstrap).toMatchObject({ method: 'bootstrap', replicates: 2000, seed: 5, value: areaUnderCurve(scores, tumor) });
+    expect(bootstrap.ci95.lower).toBeLessThan(bootstrap.value);
+    expect(bootstrap.ci95.upper).toBeGreaterThan(bootstrap.value);
     expect(bootstrapAuc(scores, tumor, 2000, 5)).toEqual(bootstrap);
+    expect(bootstrapAuc(scores, tumor, 2000, 6).ci95).not.toEqual(bootstrap.ci95);
+  });
+
+  test("is close to DeLong's on a study-sized set (687 tumor, 1988 normal)", () => {
+    const { scores, tumor } = PATIENT_SETS[4]!;
+    const bootstrap = bootstrapAuc(scores, tumor, 2000, 5);
     const delong = delongAuc(scores, tumor);
-    expect(bootstrap.standardError).toBeCloseTo(delong.standardError, 2);
-    expect(bootstrap.ci95.lower).toBeCloseTo(delong.ci95.lower, 1);
-    expect(bootstrap.ci95.upper).toBeCloseTo(delong.ci95.upper, 1);
+    expect(Math.abs(bootstrap.standardError / delong.standardError - 1)).toBeLessThan(0.1);
+    expect(Math.abs(bootstrap.ci95.lower - delong.ci95.lower)).toBeLessThan(0.003);
+    expect(Math.abs(bootstrap.ci95.upper - delong.ci95.upper)).toBeLessThan(0.003);
+  });
+});
+
+describe("agreement between readers against scikit-learn's Cohen kappa and statsmodels' Fleiss kappa", () => {
+  const random = seededRandom(41);
+  const truth = randomTruth(random, 150, 0.45);
+  const decisions = [0.9, 0.85, 0.8, 0.75].map((accuracy) => noisyDecisions(random, truth, accuracy));
+  const readers: ReaderCases[] = decisions.map((positive, r) => ({
+    name: `reader ${r + 1}`,
+    patients: positive.map((isPositive, p) => ({
+      patientId: `P${p}`,
+      tumor: truth[p]!,
+      attributes: {},
+      radiographs: [{ imageId: `P${p}.1`, view: 'AP', lesions: [], boxes: isPositive ? [{ x: 0, y: 0, width: 10, height: 10, confidence: 1 }] : [] }],
+    })),
+  }));
+  const pairs = decisions.flatMap((first, i) => decisions.slice(i + 1).map((second) => [first, second] as const));
+  const cohen = pythonReference<{ sklearn: number; se: number }>(
+    pairs.map(([a, b]) => ({ kind: 'kappa', a: a.map(Number), b: b.map(Number) })),
+  );
+  const [fleiss, fleissOfThree] = pythonReference<{ kappa: number; se: number }>([
+    { kind: 'fleiss', ratings: decisions.map((reader) => reader.map(Number)) },
+    { kind: 'fleiss', ratings: decisions.slice(0, 3).map((reader) => reader.map(Number)) },
+  ]);
+
+  test("Cohen's kappa of every pair, with its Fleiss-Cohen-Everitt interval", () => {
+    const agreement = readerAgreement(readers)!;
+    expect(agreement.pairs.map((pair) => `${pair.first} / ${pair.second}`)).toEqual([
+      'reader 1 / reader 2', 'reader 1 / reader 3', 'reader 1 / reader 4', 'reader 2 / reader 3', 'reader 2 / reader 4', 'reader 3 / reader 4',
+    ]);
+    agreement.pairs.forEach((pair, i) => {
+      expect(pair.kappa.value).toBeCloseTo(cohen[i]!.sklearn, 12);
+      expect(pair.kappa.standardError).toBeCloseTo(cohen[i]!.se, 12);
+      expect(pair.kappa.ci95.upper - pair.kappa.value).toBeCloseTo(1.959963984540054 * cohen[i]!.se, 12);
+    });
+  });
+
+  test("Fleiss' kappa over three and over four readers, with the Fleiss-Nee-Landis standard error", () => {
+    const ofFour = readerAgreement(readers)!.fleiss!;
+    expect(ofFour.readers).toHaveLength(4);
+    expect(ofFour.kappa.value).toBeCloseTo(fleiss!.kappa, 12);
+    expect(ofFour.kappa.standardError).toBeCloseTo(fleiss!.se, 12);
+    const ofThree = readerAgreement(readers.slice(0, 3))!.fleiss!;
+    expect(ofThree.kappa.value).toBeCloseTo(fleissOfThree!.kappa, 12);
+    expect(ofThree.kappa.standardError).toBeCloseTo(fleissOfThree!.se, 12);
+    expect(ofThree.kappa.ci95.lower).toBeCloseTo(ofThree.kappa.value - 1.959963984540054 * fleissOfThree!.se, 12);
+  });
+
+  test("two readers get their pair's kappa and no Fleiss' kappa; one reader gets nothing", () => {
+    const two = readerAgreement(readers.slice(0, 2))!;
+    expect(two.pairs).toHaveLength(1);
+    expect(two.fleiss).toBeUndefined();
+    expect(readerAgreement(readers.slice(0, 1))).toBeUndefined();
   });
 });

@@ -8,7 +8,7 @@ const set = phantomSet(12, 150);
 const truth = parseReferenceSet({ value: set.truth, where: 'truth.json' });
 const patients = bindToTruth(truth, parsePredictions([{ value: set.analyses, where: 'pred.json' }]).images, 'prediction');
 const reader = bindReader(truth, parseReading({ value: set.readers[0], where: 'a.json' }), 'a');
-const analyses = subgroupAnalyses(patients, [reader], 0.4, 1);
+const analyses = subgroupAnalyses(patients, [reader], 0.4, { method: 'delong' });
 const byName = new Map(analyses.map((analysis) => [analysis.name, analysis]));
 
 test('age groups split at 18 years, with the counts of each level', () => {

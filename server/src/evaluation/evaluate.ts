@@ -2,34 +2,39 @@
  * The whole evaluation, from bound cases to the result the report renders: pure, so the CLI only
  * reads files, calls this, and writes files.
  */
+import { READER_AGREEMENT_METHOD, readerAgreement, type ReaderAgreement } from './agreement';
 import { operatingBoxes, type PatientCase } from './cases';
 import { frocCurve, lesionLevel, type FrocPoint, type LesionLevelResult } from './lesion-level';
 import { LOCALISATION_IOU } from './matching';
 import { patientLevel, type PatientLevelResult } from './patient-level';
 import { evaluateReader, type ReaderCases, type ReaderResult } from './readers';
+import { describeAucInterval, type AucIntervalChoice, type AucIntervalMethod } from './statistics/auc-interval';
 import { PERMUTATION_ITERATIONS } from './statistics/permutation';
 import { subgroupAnalyses, type SubgroupAnalysis } from './subgroups';
 
 export interface EvaluationOptions {
   /** A radiograph is positive when it has a box with confidence at or above this. */
   threshold: number;
-  /** Also give a percentile bootstrap interval of the AUC with this many replicates. */
-  bootstrapReplicates?: number;
-  /** Seeds the permutation tests and the bootstrap, so a rerun gives the same P values. */
+  aucInterval: AucIntervalMethod;
+  /** Replicates of the bootstrap interval; used only with aucInterval 'bootstrap'. */
+  bootstrapReplicates: number;
+  /** Seeds the permutation tests and the bootstrap, so a rerun gives the same P values and interval. */
   seed: number;
 }
 
 export interface Evaluation {
   kind: 'knee-tumor-evaluation';
-  schemaVersion: 1;
+  schemaVersion: 2;
   method: {
     localisationIou: number;
     decisionRule: string;
     patientScore: string;
     proportionIntervals: string;
+    aucIntervalMethod: AucIntervalMethod;
     aucInterval: string;
     kappaInterval: string;
     readerComparison: string;
+    readerAgreement: string;
     subgroupTests: string;
     permutationIterations: number;
     bootstrapReplicates?: number;
@@ -42,7 +47,15 @@ export interface Evaluation {
     patientLevel: PatientLevelResult;
   };
   readers: ReaderResult[];
+  /** With two or more readers. */
+  readerAgreement?: ReaderAgreement;
   subgroups: SubgroupAnalysis[];
+}
+
+function aucIntervalChoice(options: EvaluationOptions): AucIntervalChoice {
+  return options.aucInterval === 'bootstrap'
+    ? { method: 'bootstrap', replicates: options.bootstrapReplicates, seed: options.seed }
+    : { method: options.aucInterval };
 }
 
 export function evaluate(
@@ -52,20 +65,24 @@ export function evaluate(
 ): Evaluation {
   const radiographs = patients.flatMap((patient) => patient.radiographs);
   const tumorPatients = patients.filter((patient) => patient.tumor).length;
+  const aucInterval = aucIntervalChoice(options);
+  const agreement = readerAgreement(readers);
   return {
     kind: 'knee-tumor-evaluation',
-    schemaVersion: 1,
+    schemaVersion: 2,
     method: {
       localisationIou: LOCALISATION_IOU,
       decisionRule: `radiograph positive when a box has confidence >= ${options.threshold}; patient positive when either view is`,
       patientScore: 'highest box confidence over both views (0 without boxes)',
       proportionIntervals: 'exact Clopper-Pearson 95%',
-      aucInterval: 'DeLong 95% (normal approximation, clipped to [0, 1])',
+      aucIntervalMethod: options.aucInterval,
+      aucInterval: describeAucInterval(aucInterval),
       kappaInterval: 'Fleiss-Cohen-Everitt large-sample 95%',
       readerComparison: `kappa difference by a two-sided paired permutation test (${PERMUTATION_ITERATIONS} iterations); McNemar exact test on paired accuracy`,
+      readerAgreement: READER_AGREEMENT_METHOD,
       subgroupTests: "Pearson chi-squared of accuracy across levels; Fisher's (Freeman-Halton) exact test when an expected count is below 5",
       permutationIterations: PERMUTATION_ITERATIONS,
-      ...(options.bootstrapReplicates === undefined ? {} : { bootstrapReplicates: options.bootstrapReplicates }),
+      ...(aucInterval.method === 'bootstrap' ? { bootstrapReplicates: aucInterval.replicates } : {}),
       seed: options.seed,
     },
     dataset: {
@@ -78,9 +95,10 @@ export function evaluate(
     model: {
       lesionLevel: lesionLevel(operatingBoxes(patients, options.threshold)),
       froc: frocCurve(patients),
-      patientLevel: patientLevel(patients, options.threshold, options),
+      patientLevel: patientLevel(patients, options.threshold, aucInterval),
     },
     readers: readers.map((reader) => evaluateReader(reader, patients, options.threshold, options.seed)),
-    subgroups: subgroupAnalyses(patients, readers, options.threshold, options.seed),
+    ...(agreement === undefined ? {} : { readerAgreement: agreement }),
+    subgroups: subgroupAnalyses(patients, readers, options.threshold, aucInterval),
   };
 }

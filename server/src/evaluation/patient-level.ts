@@ -4,15 +4,13 @@
  * above it).
  */
 import { isPositive, operatingBoxes, patientScore, type PatientCase } from './cases';
-import { bootstrapAuc } from './statistics/bootstrap';
+import { aucWithInterval, type AucIntervalChoice, type AucWithInterval } from './statistics/auc-interval';
 import { diagnosticMetrics, type DiagnosticMetrics } from './statistics/confusion';
-import { delongAuc, type AucWithInterval } from './statistics/delong';
 import { rocCurve, youdenOptimal, type RocPoint, type YoudenPoint } from './statistics/roc';
 
 export interface RocAnalysis {
+  /** With its 95% interval by the method the evaluation chose (named in `method`). */
   auc: AucWithInterval;
-  /** Present when a bootstrap was asked for, beside (not instead of) DeLong's interval. */
-  aucBootstrap?: AucWithInterval;
   curve: RocPoint[];
   youden: YoudenPoint;
 }
@@ -24,25 +22,17 @@ export interface PatientLevelResult {
   roc?: RocAnalysis;
 }
 
-export interface Resampling {
-  bootstrapReplicates?: number;
-  seed: number;
-}
-
 export function patientDecisions(patients: readonly PatientCase[], threshold: number): boolean[] {
   return operatingBoxes(patients, threshold).map(isPositive);
 }
 
-export function rocAnalysis(patients: readonly PatientCase[], resampling: Resampling): RocAnalysis | undefined {
+export function rocAnalysis(patients: readonly PatientCase[], aucInterval: AucIntervalChoice): RocAnalysis | undefined {
   const tumor = patients.map((patient) => patient.tumor);
   if (!tumor.includes(true) || !tumor.includes(false)) return undefined;
   const scores = patients.map(patientScore);
   const curve = rocCurve(scores, tumor);
   return {
-    auc: delongAuc(scores, tumor),
-    ...(resampling.bootstrapReplicates === undefined
-      ? {}
-      : { aucBootstrap: bootstrapAuc(scores, tumor, resampling.bootstrapReplicates, resampling.seed) }),
+    auc: aucWithInterval(scores, tumor, aucInterval),
     curve,
     youden: youdenOptimal(curve),
   };
@@ -51,9 +41,9 @@ export function rocAnalysis(patients: readonly PatientCase[], resampling: Resamp
 export function patientLevel(
   patients: readonly PatientCase[],
   threshold: number,
-  resampling: Resampling,
+  aucInterval: AucIntervalChoice,
 ): PatientLevelResult {
-  const roc = rocAnalysis(patients, resampling);
+  const roc = rocAnalysis(patients, aucInterval);
   return {
     operatingThreshold: threshold,
     metrics: diagnosticMetrics(

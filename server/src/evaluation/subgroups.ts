@@ -10,7 +10,7 @@ import { patientDecisions, rocAnalysis } from './patient-level';
 import type { ReaderCases } from './readers';
 import { diagnosticMetrics, type DiagnosticMetrics } from './statistics/confusion';
 import { compareAccuracy, type AccuracyComparison } from './statistics/contingency';
-import type { AucWithInterval } from './statistics/delong';
+import type { AucIntervalChoice, AucWithInterval } from './statistics/auc-interval';
 
 /** The attribute keys read from `ReferencePatient.attributes`. */
 export const SUBGROUP_ATTRIBUTES = {
@@ -118,7 +118,7 @@ export function subgroupAnalyses(
   patients: readonly PatientCase[],
   readers: readonly ReaderCases[],
   threshold: number,
-  seed: number,
+  aucInterval: AucIntervalChoice,
 ): SubgroupAnalysis[] {
   const analyses: SubgroupAnalysis[] = [];
   for (const definition of definitions(patients)) {
@@ -142,7 +142,7 @@ export function subgroupAnalyses(
       name: definition.name,
       patientsWithoutAttribute: patients.length - [...indicesByLevel.values()].reduce((a, b) => a + b.length, 0),
       levels: levels.map((level, l) => {
-        const roc = rocAnalysis(pick(patients, level), { seed });
+        const roc = rocAnalysis(pick(patients, level), aucInterval);
         return {
           level,
           patients: (truths[l] as boolean[]).length,

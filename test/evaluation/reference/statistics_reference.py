@@ -1,8 +1,8 @@
 """Independent reference values for the evaluation toolkit's statistics.
 
 Reads a JSON list of tasks on stdin and prints a JSON list of results, one per task. Every value
-comes from scipy / scikit-learn or from a direct numpy implementation of the published formula,
-never from the TypeScript code under test.
+comes from scipy / scikit-learn / statsmodels or from a direct numpy implementation of the
+published formula, never from the TypeScript code under test.
 """
 import itertools
 import json
@@ -11,6 +11,7 @@ import sys
 import numpy as np
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score, roc_auc_score, roc_curve
+from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 
 def delong_structural_components(scores, labels):
@@ -44,6 +45,18 @@ def fleiss_kappa_se(a, b):
     diag = sum(p[i, i] * (1 - (rows[i] + cols[i]) * (1 - kappa)) ** 2 for i in range(2))
     variance = (diag + (1 - kappa) ** 2 * off - (kappa - pe * (1 - kappa)) ** 2) / (n * (1 - pe) ** 2)
     return float(kappa), float(np.sqrt(variance))
+
+
+def fleiss_kappa_null_se(table):
+    """Fleiss, Nee and Landis (1979) asymptotic standard error of Fleiss' kappa (under kappa = 0)."""
+    table = np.asarray(table, dtype=float)
+    subjects = table.shape[0]
+    raters = table[0].sum()
+    p = table.sum(axis=0) / (subjects * raters)
+    q = 1 - p
+    spread = float(np.sum(p * q))
+    variance = 2 / (subjects * raters * (raters - 1) * spread**2) * (spread**2 - float(np.sum(p * q * (q - p))))
+    return float(np.sqrt(variance))
 
 
 def freeman_halton(table):
@@ -101,6 +114,10 @@ def run(task):
     if kind == "kappa":
         kappa, se = fleiss_kappa_se(task["a"], task["b"])
         return {"sklearn": float(cohen_kappa_score(task["a"], task["b"])), "kappa": kappa, "se": se}
+    if kind == "fleiss":
+        # ratings: one row per rater, one column per subject; statsmodels counts the categories.
+        table, _ = aggregate_raters(np.asarray(task["ratings"], dtype=int).T, n_cat=2)
+        return {"kappa": float(fleiss_kappa(table, method="fleiss")), "se": fleiss_kappa_null_se(table)}
     if kind == "mcnemar":
         b, c = task["b"], task["c"]
         return {"p": 1.0 if b + c == 0 else float(stats.binomtest(b, b + c, 0.5).pvalue)}

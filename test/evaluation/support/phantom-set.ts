@@ -83,7 +83,7 @@ export function phantomSet(seed: number, patients: number, threshold = 0.4): Pha
       kind: 'knee-tumor-analysis',
       schemaVersion: 1,
       studyInstanceUid: study,
-      model: { name: 'phantom', version: '0', manifestSha256: '0'.repeat(64) },
+      model: { name: 'phantom', version: '0', manifestSha256: '0'.repeat(64), trainingData: 'synthetic', intendedUse: 'demonstration' },
       operatingThreshold: threshold,
       views: viewFindings,
       patient: { score: patientScore, positive: patientScore >= threshold },

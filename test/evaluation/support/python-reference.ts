@@ -1,7 +1,8 @@
 /**
- * Runs the independent Python reference (scipy / scikit-learn, from Debian's python3-scipy and
- * python3-sklearn) on a batch of tasks. Debian's interpreter is preferred because a pyenv or venv
- * python3 earlier on PATH usually lacks those packages; KNEE_TUMOR_PYTHON overrides both.
+ * Runs the independent Python reference (scipy / scikit-learn / statsmodels, from Debian's
+ * python3-scipy, python3-sklearn and python3-statsmodels) on a batch of tasks. Debian's
+ * interpreter is preferred because a pyenv or venv python3 earlier on PATH usually lacks those
+ * packages; KNEE_TUMOR_PYTHON overrides both.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -1,5 +1,6 @@
 /** The report's two figures: the patient-level ROC curve and the lesion-level free-response curve. */
 import type { Evaluation } from '../evaluate';
+import { AUC_INTERVAL_NAMES } from '../statistics/auc-interval';
 import { renderChart, type ChartSeries } from './chart';
 
 const MODEL_COLOR = '#1f5fa8';
@@ -15,7 +16,7 @@ export function rocFigure(evaluation: Evaluation): string {
   const series: ChartSeries[] = [];
   if (roc !== undefined) {
     series.push({
-      name: `Model, AUC ${roc.auc.value.toFixed(3)} (95% CI ${roc.auc.ci95.lower.toFixed(3)}-${roc.auc.ci95.upper.toFixed(3)})`,
+      name: `Model, AUC ${roc.auc.value.toFixed(3)} (95% CI ${roc.auc.ci95.lower.toFixed(3)}-${roc.auc.ci95.upper.toFixed(3)}, ${AUC_INTERVAL_NAMES[roc.auc.method]})`,
       color: MODEL_COLOR,
       style: 'line',
       points: roc.curve.map((point) => [point.falsePositiveRate, point.truePositiveRate] as const),

@@ -3,12 +3,14 @@
  * it opens offline and can be attached to a validation record as one file.
  */
 import { AI_NOTICE } from '../../domain/analysis';
+import type { ReaderAgreement } from '../agreement';
 import type { Evaluation } from '../evaluate';
 import type { LesionLevelResult } from '../lesion-level';
 import type { DiagnosticMetrics } from '../statistics/confusion';
 import type { Kappa } from '../statistics/kappa';
 import type { Proportion } from '../statistics/proportion';
 import type { AccuracyComparison } from '../statistics/contingency';
+import { aucIntervalLabel } from '../statistics/auc-interval';
 import { escapeXml } from './chart';
 import { frocFigure, rocFigure } from './figures';
 
@@ -34,7 +36,8 @@ function formatProportion(p: Proportion): string {
 }
 
 function formatKappa(kappa: Kappa): string {
-  return `${fixed(kappa.value)} [${fixed(kappa.ci95.lower)}-${fixed(kappa.ci95.upper)}]`;
+  // "to", not a dash: a kappa's lower bound can be negative.
+  return `${fixed(kappa.value)} [${fixed(kappa.ci95.lower)} to ${fixed(kappa.ci95.upper)}]`;
 }
 
 function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -101,18 +104,34 @@ function subgroupsSection(evaluation: Evaluation): string {
     .join('\n');
 }
 
+function agreementSection(agreement: ReaderAgreement): string {
+  const rows = agreement.pairs.map((pair) => [
+    `${pair.first} / ${pair.second}`,
+    "Cohen's",
+    formatKappa(pair.kappa),
+    fixed(pair.kappa.observedAgreement),
+  ]);
+  if (agreement.fleiss !== undefined) {
+    rows.push([agreement.fleiss.readers.join(' / '), "Fleiss'", formatKappa(agreement.fleiss.kappa), fixed(agreement.fleiss.kappa.observedAgreement)]);
+  }
+  const fleissNote = agreement.fleiss === undefined
+    ? ''
+    : " Fleiss' kappa over all readers: 95% interval kappa &plusmn; 1.96 SE, with the asymptotic SE of Fleiss, Nee and Landis (1979), which is derived under kappa = 0.";
+  return `<h2>Agreement between readers</h2>
+<p>On the patient decisions (positive when the reader drew a box on either view). Cohen's kappa for each pair, with the same large-sample 95% interval as kappa against the reference (Fleiss, Cohen and Everitt).${fleissNote}</p>
+${table(['Readers', 'Kappa', 'Kappa [95% CI]', 'Observed agreement'], rows)}`;
+}
+
 export function renderReport(evaluation: Evaluation): string {
   const { dataset, model, readers, method } = evaluation;
   const patientLevel = model.patientLevel;
   const roc = patientLevel.roc;
-  const aucRows = roc === undefined ? [] : [
-    ['DeLong', `${fixed(roc.auc.value)} [${fixed(roc.auc.ci95.lower)}-${fixed(roc.auc.ci95.upper)}]`, fixed(roc.auc.standardError, 4)],
-    ...(roc.aucBootstrap === undefined ? [] : [[
-      `Bootstrap (${method.bootstrapReplicates} replicates, seed ${method.seed})`,
-      `${fixed(roc.aucBootstrap.value)} [${fixed(roc.aucBootstrap.ci95.lower)}-${fixed(roc.aucBootstrap.ci95.upper)}]`,
-      fixed(roc.aucBootstrap.standardError, 4),
-    ]]),
-  ];
+  const aucRows = roc === undefined ? [] : [[
+    aucIntervalLabel(roc.auc),
+    `${fixed(roc.auc.value)} [${fixed(roc.auc.ci95.lower)}-${fixed(roc.auc.ci95.upper)}]`,
+    // MedCalc reports DeLong's standard error beside its exact binomial interval; so do we.
+    `${fixed(roc.auc.standardError, 4)}${roc.auc.method === 'binomial' ? ' (DeLong)' : ''}`,
+  ]];
   const youden = roc === undefined ? '' : `<p>Youden-optimal threshold: a patient is positive at or above ${roc.youden.threshold === null ? 'no score' : fixed(roc.youden.threshold, 4)} (sensitivity ${fixed(roc.youden.sensitivity)}, specificity ${fixed(roc.youden.specificity)}, J ${fixed(roc.youden.youdenIndex)}).</p>`;
   const comparisons = readers.map((reader) => [
     reader.name,
@@ -141,6 +160,7 @@ ${table(['Rater', 'Localised', 'Overlapped, not localised', 'Missed entirely', '
 ${readers.length > 0 ? `<h2>Model versus readers</h2>
 <p>Kappa difference (model minus reader), two-sided permutation test, ${method.permutationIterations} iterations, seed ${method.seed}; McNemar's exact test on paired accuracy.</p>
 ${table(['Reader', 'Kappa difference', 'Permutation P', 'Model-only / reader-only correct', 'McNemar P'], comparisons)}` : ''}
+${evaluation.readerAgreement === undefined ? '' : agreementSection(evaluation.readerAgreement)}
 <h2>Subgroups</h2>
 ${subgroupsSection(evaluation)}
 <h2>Method</h2>

@@ -2,7 +2,7 @@
  * Exact binomial inference: Clopper-Pearson intervals for proportions (accuracy, sensitivity...)
  * and the exact two-sided test of a fair coin that McNemar's test reduces to.
  */
-import { binomialLowerTail, binomialUpperTail } from './special-functions';
+import { binomialLowerTail, regularizedBeta } from './special-functions';
 
 export interface Interval {
   lower: number;
@@ -26,14 +26,17 @@ function solveIncreasing(tail: (p: number) => number, target: number): number {
 /**
  * The exact (Clopper-Pearson) interval for `successes` out of `trials`: the p whose binomial tails
  * at the observed count are each alpha / 2. It never undercovers, which is why the method's
- * proportions are reported with it.
+ * proportions are reported with it. The tails are written as beta distributions
+ * (P(X >= k) = I_p(k, n - k + 1)), which also gives the interval of a non-integer count: MedCalc's
+ * exact interval of the AUC treats AUC x n as one.
  */
 export function clopperPearson(successes: number, trials: number, confidence = 0.95): Interval {
   if (trials === 0) return { lower: 0, upper: 1 };
   const halfAlpha = (1 - confidence) / 2;
-  const lower = successes === 0 ? 0 : solveIncreasing((p) => binomialUpperTail(successes, trials, p), halfAlpha);
+  const lower =
+    successes === 0 ? 0 : solveIncreasing((p) => regularizedBeta(p, successes, trials - successes + 1), halfAlpha);
   const upper =
-    successes === trials ? 1 : solveIncreasing((p) => 1 - binomialLowerTail(successes, trials, p), 1 - halfAlpha);
+    successes === trials ? 1 : solveIncreasing((p) => regularizedBeta(p, successes + 1, trials - successes), 1 - halfAlpha);
   return { lower, upper };
 }
 

@@ -2,7 +2,7 @@
  * Percentile bootstrap interval of the AUC, resampling tumor patients and normal patients
  * separately so that every replicate keeps the test set's prevalence. Seeded, so reproducible.
  */
-import type { AucWithInterval } from './delong';
+import type { AucWithInterval } from './auc-interval';
 import { randomIndex, seededRandom } from './random';
 import { areaUnderCurve } from './roc';
 
@@ -39,5 +39,7 @@ export function bootstrapAuc(
     standardError: Math.sqrt(variance),
     ci95: { lower: quantile(areas, 0.025), upper: quantile(areas, 0.975) },
     method: 'bootstrap',
+    replicates,
+    seed,
   };
 }

@@ -2,15 +2,8 @@
  * DeLong, DeLong and Clarke-Pearson (1988): the variance of the empirical AUC from its structural
  * components, computed with midranks (Sun and Xu, 2014) so it stays O(n log n) on large test sets.
  */
-import type { Interval } from './binomial';
+import type { AucWithInterval } from './auc-interval';
 import { midranks } from './ranks';
-
-export interface AucWithInterval {
-  value: number;
-  standardError: number;
-  ci95: Interval;
-  method: 'delong' | 'bootstrap';
-}
 
 const Z_975 = 1.959963984540054;
 

@@ -1,6 +1,8 @@
 /**
- * Cohen's kappa for two raters over the same subjects (here: a decision against the reference
- * standard), with the large-sample standard error of Fleiss, Cohen and Everitt (1969).
+ * Chance-corrected agreement. Cohen's kappa for two raters over the same subjects (a decision
+ * against the reference standard, or two readers), with the large-sample standard error of Fleiss,
+ * Cohen and Everitt (1969); Fleiss' kappa for three or more raters, with the asymptotic standard
+ * error of Fleiss, Nee and Landis (1979).
  */
 import type { Interval } from './binomial';
 
@@ -47,6 +49,35 @@ export function cohensKappa(table: readonly (readonly number[])[]): Kappa {
   const variance =
     (diagonalTerm + (1 - value) ** 2 * offDiagonalTerm - (value - expected * (1 - value)) ** 2) /
     (n * (1 - expected) ** 2);
+  const standardError = Math.sqrt(Math.max(0, variance));
+  return {
+    value,
+    standardError,
+    ci95: { lower: value - Z_975 * standardError, upper: value + Z_975 * standardError },
+    observedAgreement: observed,
+    expectedAgreement: expected,
+  };
+}
+
+/**
+ * Fleiss' kappa: `counts[i][j]` is how many raters put subject i in category j, the same number of
+ * raters for every subject. The standard error is the asymptotic one of Fleiss, Nee and Landis
+ * (1979, Psychological Bulletin 86:974). It is derived under kappa = 0, so the interval
+ * kappa +/- 1.96 SE is approximate away from 0. Observed and expected agreement are Fleiss' P-bar
+ * and P-bar-e.
+ */
+export function fleissKappa(counts: readonly (readonly number[])[]): Kappa {
+  const subjects = counts.length;
+  const raters = (counts[0] ?? []).reduce((a, b) => a + b, 0);
+  const categories = (counts[0] ?? []).length;
+  const observed =
+    counts.reduce((total, row) => total + (row.reduce((a, n) => a + n * n, 0) - raters) / (raters * (raters - 1)), 0) / subjects;
+  const share = Array.from({ length: categories }, (_, j) => counts.reduce((a, row) => a + (row[j] as number), 0) / (subjects * raters));
+  const expected = share.reduce((a, p) => a + p * p, 0);
+  const value = (observed - expected) / (1 - expected);
+  const spread = share.reduce((a, p) => a + p * (1 - p), 0);
+  const skew = share.reduce((a, p) => a + p * (1 - p) * (1 - 2 * p), 0);
+  const variance = (2 * (spread * spread - skew)) / (subjects * raters * (raters - 1) * spread * spread);
   const standardError = Math.sqrt(Math.max(0, variance));
   return {
     value,
