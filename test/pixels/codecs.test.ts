@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { readPart10Image } from '../../server/src/dicom/part10';
+import { parsePart10, readPart10Image } from '../../server/src/dicom/part10';
+import { TAG } from '../../server/src/dicom/tags';
 import { decodeFrame } from '../../server/src/dicom/codecs';
 import { decodeForDetector } from '../../server/src/pipeline/fetch-images';
 import { SHARED_DICOM } from '../support/shared-data';
@@ -66,6 +67,26 @@ describe('Deflated Explicit VR Little Endian', () => {
     const [plain, deflated] = await Promise.all([decodeForDetector(explicit), decodeForDetector(deflateExplicitLittleEndian(explicit))]);
     expect(readPart10Image(deflateExplicitLittleEndian(explicit)).header.transferSyntaxUid).toBe('1.2.840.10008.1.2.1.99');
     expect(Buffer.from(deflated.data).equals(Buffer.from(plain.data))).toBe(true);
+  });
+
+  it('reads the data set after a preamble that is not zeros (a TIFF header), header alone or whole', async () => {
+    const explicit = load('RG3_512_explicitLE.dcm');
+    const withTiffPreamble = deflateExplicitLittleEndian(explicit);
+    // A little-endian TIFF header whose first directory follows it, then bytes of that directory.
+    withTiffPreamble.set([0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x01, 0x03, 0x00, 0x01, 0x00], 0);
+    withTiffPreamble.fill(0xff, 16, 128);
+    const [plain, deflated] = await Promise.all([decodeForDetector(explicit), decodeForDetector(withTiffPreamble)]);
+    expect(Buffer.from(deflated.data).equals(Buffer.from(plain.data))).toBe(true);
+    const header = parsePart10(withTiffPreamble, { headerOnly: true });
+    expect(header.string(TAG.SOPInstanceUID)).toBe(parsePart10(explicit, { headerOnly: true }).string(TAG.SOPInstanceUID));
+    expect(header.string(TAG.TransferSyntaxUID)).toBe('1.2.840.10008.1.2.1.99');
+  });
+
+  it('refuses a truncated deflated file with the reason', () => {
+    const deflated = deflateExplicitLittleEndian(load('RG3_512_explicitLE.dcm'));
+    expect(() => readPart10Image(deflated.subarray(0, deflated.length - 5000))).toThrow(
+      expect.objectContaining({ code: 'dicom-unreadable', reason: expect.stringContaining('cannot be inflated') }),
+    );
   });
 });
 

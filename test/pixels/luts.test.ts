@@ -1,4 +1,4 @@
-import { toGray8, windowValue } from '../../server/src/dicom/luts';
+import { invertsOutput, toGray8, windowValue } from '../../server/src/dicom/luts';
 import type { ImageHeader } from '../../server/src/dicom/image-header';
 
 function header(overrides: Partial<ImageHeader>): ImageHeader {
@@ -69,6 +69,18 @@ describe('the conversion of stored values to 8 bits', () => {
   it('inverts MONOCHROME1 so that the highest attenuation is bright', () => {
     const h = header({ photometricInterpretation: 'MONOCHROME1', windows: [{ center: 2048, width: 4096 }] });
     expect(gray(h, [0, 4095, 0, 4095])).toEqual([255, 0, 255, 0]);
+  });
+
+  it('inverts by the Presentation LUT Shape when the image states one, else by MONOCHROME1 (PS3.3 C.11.6.1.2)', () => {
+    const window = { windows: [{ center: 2048, width: 4096 }] };
+    expect(gray(header({ ...window, presentationLutShape: 'INVERSE' }), [0, 4095, 0, 4095])).toEqual([255, 0, 255, 0]);
+    expect(gray(header({ ...window, presentationLutShape: 'IDENTITY' }), [0, 4095, 0, 4095])).toEqual([0, 255, 0, 255]);
+    // The shape and MONOCHROME1 are one inversion step, never two.
+    expect(invertsOutput({ photometricInterpretation: 'MONOCHROME1', presentationLutShape: 'INVERSE' })).toBe(true);
+    expect(invertsOutput({ photometricInterpretation: 'MONOCHROME1' })).toBe(true);
+    expect(invertsOutput({ photometricInterpretation: 'MONOCHROME2' })).toBe(false);
+    // Against the standard (IDENTITY belongs to MONOCHROME2), but the last step the image states wins.
+    expect(invertsOutput({ photometricInterpretation: 'MONOCHROME1', presentationLutShape: 'IDENTITY' })).toBe(false);
   });
 
   it('masks bits above BitsStored and sign-extends signed pixels', () => {

@@ -1,12 +1,12 @@
 /** The view attributes of an image, from a Part 10 header or a DICOM JSON (QIDO-RS) object. */
 import type * as dicomParser from 'dicom-parser';
-import type { ViewCandidate } from '../sources/study-source';
+import type { CodedEntry, ViewCandidate } from '../sources/study-source';
 import { jsonKey, TAG, type TagKeyword } from './tags';
 
 interface AttributeReader {
   string(keyword: TagKeyword): string | undefined;
   number(keyword: TagKeyword): number | undefined;
-  codes(keyword: TagKeyword): { value?: string; meaning?: string }[];
+  codes(keyword: TagKeyword): CodedEntry[];
 }
 
 function trimmed(value: string | undefined): string | undefined {
@@ -25,6 +25,7 @@ export function part10Reader(dataSet: dicomParser.DataSet): AttributeReader {
     codes: (k) =>
       (dataSet.elements[TAG[k]]?.items ?? []).map((item) => ({
         value: trimmed(item.dataSet?.string(TAG.CodeValue)),
+        scheme: trimmed(item.dataSet?.string(TAG.CodingSchemeDesignator)),
         meaning: trimmed(item.dataSet?.string(TAG.CodeMeaning)),
       })),
   };
@@ -55,7 +56,7 @@ export function dicomJsonReader(json: DicomJson): AttributeReader {
     codes: (k) =>
       (json[jsonKey(k)]?.Value ?? []).map((item) => {
         const reader = dicomJsonReader(item as DicomJson);
-        return { value: reader.string('CodeValue'), meaning: reader.string('CodeMeaning') };
+        return { value: reader.string('CodeValue'), scheme: reader.string('CodingSchemeDesignator'), meaning: reader.string('CodeMeaning') };
       }),
   };
 }
@@ -77,6 +78,9 @@ export function readViewCandidate(reader: AttributeReader): ViewCandidate {
     seriesDescription: reader.string('SeriesDescription'),
     protocolName: reader.string('ProtocolName'),
     studyDescription: reader.string('StudyDescription'),
+    requestedProcedureDescription: reader.string('RequestedProcedureDescription'),
+    performedProcedureStepDescription: reader.string('PerformedProcedureStepDescription'),
+    anatomicRegions: reader.codes('AnatomicRegionSequence'),
     viewCodes: reader.codes('ViewCodeSequence'),
     seriesNumber: reader.number('SeriesNumber'),
     instanceNumber: reader.number('InstanceNumber'),

@@ -10,6 +10,9 @@ export interface LookupTable {
 
 export type VoiLutFunction = 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
 
+/** The image's Presentation LUT Shape (2050,0020), PS3.3 C.11.6.1.2. */
+export type PresentationLutShape = 'IDENTITY' | 'INVERSE';
+
 export interface ImageHeader {
   transferSyntaxUid: string;
   sopClassUid: string;
@@ -31,4 +34,6 @@ export interface ImageHeader {
   windows: { center: number; width: number }[];
   voiLutFunction: VoiLutFunction;
   voiLut?: LookupTable;
+  /** Absent when the image does not state it (or states a hardcopy shape such as LIN OD). */
+  presentationLutShape?: PresentationLutShape;
 }

@@ -1,8 +1,9 @@
 /**
  * The method's conversion, pure: stored values → modality LUT (rescale or Modality LUT Sequence)
  * → the image's own VOI (window centre/width with its VOI LUT Function, else the VOI LUT
- * Sequence) → 8-bit → MONOCHROME1 inverted so that bone is bright. No other contrast change.
- * The formulas are those of PS3.3 C.11.2.1.2 (LINEAR, LINEAR_EXACT, SIGMOID).
+ * Sequence) → 8-bit → inverted where the image says its minimum is white (Presentation LUT Shape
+ * INVERSE, or MONOCHROME1), so that bone is bright. No other contrast change.
+ * The formulas are those of PS3.3 C.11.2.1.2 (LINEAR, LINEAR_EXACT, SIGMOID) and C.11.6.1.2.
  */
 import { KneeTumorError } from '../errors';
 import type { Gray8Image } from '../imaging/gray8';
@@ -80,6 +81,18 @@ function voiValue(voi: VoiChoice, value: number): number {
 }
 
 /**
+ * Whether the output is inverted (P-Value = maximum - value, PS3.3 C.11.6.1.2). The image's
+ * Presentation LUT Shape, when it states one, decides: it is the last step of the grayscale
+ * pipeline, and MONOCHROME1's inversion is that same step (C.7.6.1: INVERSE is the shape of
+ * MONOCHROME1 images, IDENTITY that of MONOCHROME2), never a second one. Without it,
+ * MONOCHROME1 inverts. DCMTK decides the same way.
+ */
+export function invertsOutput(header: Pick<ImageHeader, 'presentationLutShape' | 'photometricInterpretation'>): boolean {
+  if (header.presentationLutShape) return header.presentationLutShape === 'INVERSE';
+  return header.photometricInterpretation === 'MONOCHROME1';
+}
+
+/**
  * Applies the whole conversion. The stored values of a radiograph span at most 16 bits, so one
  * table over their actual range makes it exact and fast.
  */
@@ -108,7 +121,7 @@ export function toGray8(header: ImageHeader, stored: StoredPixels): Gray8Image {
     if (value > maxModality) maxModality = value;
   }
   const voi = chooseVoi(header, { min: minModality, max: maxModality });
-  const invert = header.photometricInterpretation === 'MONOCHROME1';
+  const invert = invertsOutput(header);
   const table = new Uint8Array(span);
   for (let i = 0; i < span; i++) {
     const y = Math.round(voiValue(voi, modality[i] ?? 0));

@@ -4,9 +4,9 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import * as dicomParser from 'dicom-parser';
-import { KneeTumorError } from '../errors';
+import { asKneeTumorError, KneeTumorError } from '../errors';
 import { TAG, TRANSFER_SYNTAX } from './tags';
-import type { ImageHeader, LookupTable, VoiLutFunction } from './image-header';
+import type { ImageHeader, LookupTable, PresentationLutShape, VoiLutFunction } from './image-header';
 
 export interface Part10Image {
   header: ImageHeader;
@@ -14,13 +14,47 @@ export interface Part10Image {
   encodedFrame: Uint8Array;
 }
 
-/** Deflated Explicit VR Little Endian: the meta header as it is, then the data set inflated. */
-function inflater(bytes: Uint8Array, position: number): Uint8Array {
-  const inflated = inflateRawSync(bytes.subarray(position));
-  const full = new Uint8Array(position + inflated.length);
-  full.set(bytes.subarray(0, position));
-  full.set(inflated, position);
-  return full;
+/** dicom-parser's DataSet constructor, which its type definitions leave out. */
+const DataSet = (
+  dicomParser as unknown as {
+    DataSet: new (parser: dicomParser.ByteArrayParser, byteArray: Uint8Array, elements: Record<string, dicomParser.Element>) => dicomParser.DataSet;
+  }
+).DataSet;
+
+/** The meta header as dicom-parser reads it: `position` is where the data set starts. */
+type MetaHeader = dicomParser.DataSet & { position: number };
+
+/**
+ * Deflated Explicit VR Little Endian (PS3.5 A.5): the data set after the meta header inflated,
+ * then parsed from where the meta header ends. dicom-parser's own deflate path parses the
+ * inflated bytes from byte 0, through the preamble, which only works when the preamble is zeros;
+ * the preamble may hold anything (PS3.10 7.1), a TIFF header in dual-format files. The bytes
+ * before the data set are kept as they are, so the meta header's elements keep their offsets.
+ */
+function parseDeflated(bytes: Uint8Array, meta: MetaHeader, untilTag: string | undefined): dicomParser.DataSet {
+  let inflated: Uint8Array;
+  try {
+    inflated = inflateRawSync(bytes.subarray(meta.position));
+  } catch (cause) {
+    throw new KneeTumorError('dicom-unreadable', `the deflated data set cannot be inflated: ${parserReason(cause)}`, { cause });
+  }
+  const full = new Uint8Array(meta.position + inflated.length);
+  full.set(bytes.subarray(0, meta.position));
+  full.set(inflated, meta.position);
+  const stream = new dicomParser.ByteStream(dicomParser.littleEndianByteArrayParser, full, meta.position);
+  const dataSet = new DataSet(stream.byteArrayParser, full, {});
+  dataSet.warnings = stream.warnings;
+  dicomParser.parseDicomDataSetExplicit(dataSet, stream, full.length, untilTag ? { untilTag } : undefined);
+  Object.assign(dataSet.elements, meta.elements);
+  return dataSet;
+}
+
+/** dicom-parser throws strings, Errors, or `{ exception, dataSet }` when a data set breaks off. */
+function parserReason(cause: unknown): string {
+  if (typeof cause === 'string') return cause;
+  if (cause instanceof Error) return cause.message;
+  const exception = (cause as { exception?: unknown } | null)?.exception;
+  return exception === undefined ? 'unknown parser error' : parserReason(exception);
 }
 
 /** Parses a Part 10 file; a file that is not DICOM is refused with the parser's reason. */
@@ -28,11 +62,13 @@ export function parsePart10(bytes: Uint8Array, options: { headerOnly?: boolean }
   if (bytes.length < 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== 'DICM') {
     throw new KneeTumorError('dicom-unreadable', 'not a DICOM Part 10 file (no DICM prefix at byte 128)');
   }
+  const untilTag = options.headerOnly ? TAG.PixelData : undefined;
   try {
-    return dicomParser.parseDicom(bytes, { inflater, ...(options.headerOnly ? { untilTag: TAG.PixelData } : {}) });
+    const meta = dicomParser.readPart10Header(bytes) as MetaHeader;
+    if (transferSyntaxOf(meta) === TRANSFER_SYNTAX.DeflatedExplicitVRLittleEndian) return parseDeflated(bytes, meta, untilTag);
+    return dicomParser.parseDicom(bytes, untilTag ? { untilTag } : {});
   } catch (cause) {
-    const reason = typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : 'unknown parser error';
-    throw new KneeTumorError('dicom-unreadable', `the DICOM file cannot be parsed: ${reason}`, { cause });
+    throw asKneeTumorError(cause, 'dicom-unreadable', `the DICOM file cannot be parsed: ${parserReason(cause)}`);
   }
 }
 
@@ -90,6 +126,11 @@ function voiLutFunction(value: string | undefined): VoiLutFunction {
   return normalised === 'SIGMOID' || normalised === 'LINEAR_EXACT' ? normalised : 'LINEAR';
 }
 
+function presentationLutShape(value: string | undefined): PresentationLutShape | undefined {
+  const normalised = value?.trim().toUpperCase();
+  return normalised === 'IDENTITY' || normalised === 'INVERSE' ? normalised : undefined;
+}
+
 export function readImageHeader(dataSet: dicomParser.DataSet): ImageHeader {
   const pixelRepresentation = dataSet.uint16(TAG.PixelRepresentation) === 1 ? 1 : 0;
   const bitsAllocated = required(dataSet, TAG.BitsAllocated, 'Bits Allocated');
@@ -119,6 +160,7 @@ export function readImageHeader(dataSet: dicomParser.DataSet): ImageHeader {
     voiLutFunction: voiLutFunction(dataSet.string(TAG.VOILUTFunction)),
     // The VOI LUT's first mapped value refers to modality values, which are signed when rescaled.
     voiLut: voiLutItem ? readLut(voiLutItem, 1, 'VOI LUT Sequence') : undefined,
+    presentationLutShape: presentationLutShape(dataSet.string(TAG.PresentationLUTShape)),
   };
 }
 

@@ -1,5 +1,6 @@
 /** The DICOM attributes the pipeline reads, by keyword, as dicom-parser's `xGGGGEEEE` keys. */
 export const TAG = {
+  MediaStorageSOPClassUID: 'x00020002',
   TransferSyntaxUID: 'x00020010',
   ImageType: 'x00080008',
   SOPClassUID: 'x00080016',
@@ -9,6 +10,7 @@ export const TAG = {
   StudyDescription: 'x00081030',
   SeriesDescription: 'x0008103e',
   ManufacturerModelName: 'x00081090',
+  AnatomicRegionSequence: 'x00082218',
   PatientID: 'x00100020',
   BodyPartExamined: 'x00180015',
   ProtocolName: 'x00181030',
@@ -37,7 +39,10 @@ export const TAG = {
   LUTDescriptor: 'x00283002',
   LUTData: 'x00283006',
   VOILUTSequence: 'x00283010',
+  RequestedProcedureDescription: 'x00321060',
+  PerformedProcedureStepDescription: 'x00400254',
   ViewCodeSequence: 'x00540220',
+  PresentationLUTShape: 'x20500020',
   CodeValue: 'x00080100',
   CodingSchemeDesignator: 'x00080102',
   CodeMeaning: 'x00080104',
