@@ -1,8 +1,14 @@
-/** Recognises a knee radiograph among draft orders (ServiceRequest), by LOINC code or by its words. */
+/**
+ * Recognises a knee radiograph order (ServiceRequest), by LOINC code or by its words: among a
+ * hook's draft orders, and as the order an imaging study was made for.
+ */
 import type { Bundle, CodeableConcept, FhirResource, ServiceRequest } from 'fhir/r4';
+import type { FhirClient } from '../server/src/fhir/client';
 import { REPORT_CODES } from '../server/src/fhir/codes';
+import { findImagingStudy } from '../server/src/fhir/write-report';
 
 const KNEE_XR_CODES = new Set<string>(Object.values(REPORT_CODES).map((c) => c.code));
+const SERVICE_REQUEST_REFERENCE = /(?:^|\/)ServiceRequest\/([^/]+)(?:\/_history\/[^/]+)?$/;
 
 function isKneeImaging(code: CodeableConcept | undefined): boolean {
   if (!code) return false;
@@ -18,4 +24,18 @@ export function hasKneeRadiographOrder(draftOrders: Bundle<FhirResource> | undef
     .filter((r): r is ServiceRequest => r?.resourceType === 'ServiceRequest')
     .filter((r) => !selections || selections.includes(`ServiceRequest/${r.id}`));
   return orders.some((o) => isKneeImaging(o.code));
+}
+
+/**
+ * The knee radiograph order a study was made for, e.g. "ServiceRequest/12 (XR Knee 2 Views)": the
+ * ServiceRequests its ImagingStudy on the FHIR server is basedOn. Undefined while the FHIR server
+ * has no ImagingStudy for the study, or when none of its orders is a knee radiograph.
+ */
+export async function kneeOrderOfStudy(fhir: FhirClient, studyInstanceUid: string): Promise<string | undefined> {
+  const study = await findImagingStudy(fhir, studyInstanceUid);
+  const ids = (study?.basedOn ?? []).flatMap((r) => SERVICE_REQUEST_REFERENCE.exec(r.reference ?? '')?.slice(1, 2) ?? []);
+  if (ids.length === 0) return undefined;
+  const orders = await fhir.search<ServiceRequest>('ServiceRequest', `_id=${ids.map(encodeURIComponent).join(',')}`);
+  const order = orders.find((o) => isKneeImaging(o.code));
+  return order ? `ServiceRequest/${order.id} (${order.code?.text ?? order.code?.coding?.find((c) => c.display)?.display ?? 'knee radiograph'})` : undefined;
 }

@@ -1,4 +1,4 @@
-/** The small part of dcmjs 0.51 (untyped) that the phantom writer uses. */
+/** The small part of dcmjs 0.51 (untyped) that the phantom writer and the tests' attribute rewriting use. */
 declare module 'dcmjs' {
   type DicomJsonDataset = Record<string, { vr: string; Value?: unknown[] }>;
 
@@ -9,6 +9,9 @@ declare module 'dcmjs' {
 
   export const data: {
     DicomDict: new (meta: DicomJsonDataset) => DicomDictInstance;
+    DicomMessage: {
+      readFile(buffer: ArrayBuffer): DicomDictInstance;
+    };
     DicomMetaDictionary: {
       denaturalizeDataset(dataset: Record<string, unknown>): DicomJsonDataset;
     };

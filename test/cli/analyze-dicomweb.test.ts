@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { DicomWebClient } from '../../server/src/dicomweb/client';
-import type { AnalysisResult } from '../../server/src/domain/analysis';
+import { DEMONSTRATION_MODEL_NOTICE, type AnalysisResult } from '../../server/src/domain/analysis';
 import { startOrthanc, type RunningOrthanc } from '../support/orthanc';
 import { patchStrings, variantUid } from '../support/dicom-patch';
 import { runCli } from '../support/cli';
@@ -21,13 +21,19 @@ import { parsePart10 } from '../../server/src/dicom/part10';
 const CREDENTIALS = { username: 'analysis', password: 'pacs-secret' };
 const read = (name: string) => new Uint8Array(readFileSync(path.join(SHARED_DICOM, name)));
 
-/** A two-view study from one RG3 file: the AP as it is, a lateral copy with new UIDs. */
+/** A two-view study from one RG3 file: the AP and a lateral copy, each with its own new UIDs. */
 function twoViewStudy(name: string, studyVariant: number, overrides: Record<string, string> = {}): { files: Uint8Array[]; study: string; sops: string[] } {
   const original = read(name);
   const header = parsePart10(original, { headerOnly: true });
   const uid = (tag: string) => header.string(tag) as string;
   const study = variantUid(uid('x0020000d'), studyVariant);
-  const ap = patchStrings(original, { x0020000d: study, x00080018: variantUid(uid('x00080018'), studyVariant * 10 + 1), ...overrides });
+  // Every study gets its own series: a series UID shared by two studies is invalid, and a PACS may not find it by study.
+  const ap = patchStrings(original, {
+    x0020000d: study,
+    x0020000e: variantUid(uid('x0020000e'), studyVariant * 10 + 1),
+    x00080018: variantUid(uid('x00080018'), studyVariant * 10 + 1),
+    ...overrides,
+  });
   const lateral = patchStrings(original, {
     x0020000d: study,
     x0020000e: variantUid(uid('x0020000e'), studyVariant * 10 + 2),
@@ -49,7 +55,8 @@ const studies = {
   ct: twoViewStudy('CT-MONO2-16-ankle.dcm', 3, { x00080060: 'CT' }),
   chest: twoViewStudy('RG1_J2KI.dcm', 4),
 };
-const apOnly = twoViewStudy('RG3_512_explicitLE.dcm', 5);
+// Labelled KNEE, so that the missing view is what refuses it.
+const apOnly = twoViewStudy('RG3_512_explicitLE.dcm', 5, { x00180015: 'KNEE' });
 
 beforeAll(async () => {
   orthanc = await startOrthanc({ credentials: CREDENTIALS });
@@ -79,8 +86,10 @@ describe('knee-tumor analyze --dicomweb', () => {
   ] as const)('analyses a %s study held in Orthanc, with annotated images', async (_, key, size) => {
     const { study, sops } = studies[key];
     const out = path.join(outDir, key);
-    const run = await runCli(['analyze', '--dicomweb', orthanc.dicomWebUrl, '--study', study, '--json', '--out', out], env);
-    expect(run.stderr).toBe('');
+    // RG3 is a lower leg labelled EXTREMITY: analysed only because the site accepts unconfirmed studies.
+    const run = await runCli(['analyze', '--dicomweb', orthanc.dicomWebUrl, '--study', study, '--json', '--out', out, '--accept-unconfirmed-body-part'], env);
+    // Nothing on stderr but the test detector's notice.
+    expect(run.stderr).toBe(`knee-tumor: ${DEMONSTRATION_MODEL_NOTICE}\n`);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout) as AnalysisResult;
     expect(result.studyInstanceUid).toBe(study);
@@ -91,6 +100,7 @@ describe('knee-tumor analyze --dicomweb', () => {
     expect(result.views.every((v) => v.imageSize.width === size && v.imageSize.height === size)).toBe(true);
     expect(result.model).toMatchObject({ name: 'test-bright-region-detector', version: 'test-1' });
     expect(result.aiGenerated).toBe(true);
+    expect(result.flags.map((f) => f.code)).toContain('body-part-unconfirmed');
     // The bright tibia is boxed on both views; every box lies inside the image.
     for (const view of result.views) {
       expect(view.boxes.length).toBeGreaterThan(0);
@@ -116,6 +126,7 @@ describe('knee-tumor analyze --dicomweb', () => {
   it.each([
     ['a CT study', () => studies.ct.study, 'not-radiograph', /CT/],
     ['a chest radiograph', () => studies.chest.study, 'not-knee', /CHEST/],
+    ['a lower-leg radiograph labelled EXTREMITY', () => studies.explicitLE.study, 'not-knee', /BodyPartExamined EXTREMITY \(does not name the knee\)/],
     ['a study without a lateral view', () => apOnly.study, 'view-missing', /lateral view is missing/],
     ['a study the PACS does not hold', () => '1.2.826.0.1.999999.1', 'study-not-found', /not on DICOMweb/],
   ])('refuses %s with a reason and exit code 3', async (_, study, code, reason) => {
@@ -127,10 +138,10 @@ describe('knee-tumor analyze --dicomweb', () => {
     expect(run.stderr).toContain(code);
   });
 
-  it('says the PACS refused our credentials when they are wrong', async () => {
+  it('says the PACS refused our credentials, a set-up problem (exit 1) that retrying cannot fix', async () => {
     const run = await runCli(['analyze', '--dicomweb', orthanc.dicomWebUrl, '--study', studies.explicitLE.study], { ...env, KNEE_TUMOR_DICOMWEB_PASSWORD: 'wrong' });
-    expect(run.code).toBe(4);
-    expect(run.stderr).toMatch(/pacs-error: .*refused our credentials \(HTTP 401\)/);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/pacs-unauthorized: .*refused our credentials \(HTTP 401\); check pacs.auth/);
   });
 
   it('says the PACS cannot be reached, with exit code 4 (retry later)', async () => {

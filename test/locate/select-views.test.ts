@@ -9,6 +9,7 @@ function image(attributes: Partial<ViewCandidate>): ViewCandidate {
     instance: { studyInstanceUid: STUDY, seriesInstanceUid: `1.2.3.${counter}`, sopInstanceUid: `1.2.3.${counter}.1` },
     modality: 'DX',
     bodyPartExamined: 'KNEE',
+    anatomicRegions: [],
     viewCodes: [],
     ...attributes,
   };
@@ -74,14 +75,14 @@ describe('selecting the AP and lateral views of a knee study', () => {
     expect(located.flags.filter((f) => f.code === 'ambiguous-view-labels')).toHaveLength(2);
   });
 
-  it('flags two images for one view, laterality that differs, and a body part not stated as knee', () => {
+  it('flags two images for one view and laterality that differs', () => {
     const located = selectViews(STUDY, [
-      image({ viewPosition: 'AP', imageLaterality: 'R', seriesNumber: 2, bodyPartExamined: 'LEG' }),
-      image({ viewPosition: 'AP', imageLaterality: 'R', seriesNumber: 1, bodyPartExamined: 'LEG' }),
-      image({ viewPosition: 'RL', imageLaterality: 'L', bodyPartExamined: 'LEG' }),
+      image({ viewPosition: 'AP', imageLaterality: 'R', seriesNumber: 2 }),
+      image({ viewPosition: 'AP', imageLaterality: 'R', seriesNumber: 1 }),
+      image({ viewPosition: 'RL', imageLaterality: 'L' }),
     ]);
     expect(located.views.AP.candidate.seriesNumber).toBe(1);
-    expect(located.flags.map((f) => f.code).sort()).toEqual(['body-part-unconfirmed', 'laterality-mismatch', 'multiple-candidates']);
+    expect(located.flags.map((f) => f.code).sort()).toEqual(['laterality-mismatch', 'multiple-candidates']);
   });
 
   it('refuses an empty study', () => {

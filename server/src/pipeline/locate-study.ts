@@ -1,15 +1,17 @@
 /**
  * Study → its AP and lateral radiographs, from DICOM attributes only: ViewPosition, then the
  * View Code Sequence, SeriesDescription and ProtocolName as fallbacks; laterality from
- * ImageLaterality or Laterality; the body part from BodyPartExamined or the descriptions.
- * A study that does not fit the method is refused with a typed reason; one that fits but whose
- * labels are ambiguous is analysed and flagged.
+ * ImageLaterality or Laterality. The study is analysed only when the knee is confirmed: by the
+ * images' attributes (knee-confirmation.ts), by the order the study was made for, or by a site
+ * that accepts unconfirmed studies (then flagged). A study that does not fit the method is
+ * refused with a typed reason; one that fits but whose labels are ambiguous is analysed and flagged.
  */
 import { KneeTumorError } from '../errors';
 import type { AnalysisFlag, Laterality, ViewName } from '../domain/analysis';
 import { VIEW_NAMES } from '../domain/analysis';
 import { describeModality, RADIOGRAPH_MODALITIES } from '../dicom/radiograph';
 import type { StudySource, ViewCandidate } from '../sources/study-source';
+import { readBodyPart, type BodyPartReading } from './knee-confirmation';
 
 export interface LocatedView {
   view: ViewName;
@@ -19,12 +21,32 @@ export interface LocatedView {
   evidence: string;
 }
 
+/** What confirmed that the study shows a knee, e.g. by 'dicom-attributes', "SeriesDescription 'Knie a.p.'". */
+export interface KneeConfirmation {
+  by: 'dicom-attributes' | 'order' | 'site-setting';
+  evidence: string;
+}
+
 export interface LocatedStudy {
   studyInstanceUid: string;
   patientId?: string;
   views: Record<ViewName, LocatedView>;
   flags: AnalysisFlag[];
+  knee: KneeConfirmation;
 }
+
+/** What is known of the study besides its images: the EHR's order for it. */
+export interface StudyContext {
+  /** The order the study was made for, when it is a knee radiograph order, e.g. "ServiceRequest/12 (XR Knee 2 Views)". */
+  kneeOrder?: string;
+}
+
+export interface KneePolicy extends StudyContext {
+  /** The site's setting analysis.acceptUnconfirmedBodyPart: analyse (and flag) a study nothing confirms as a knee. */
+  acceptUnconfirmedBodyPart?: boolean;
+}
+
+const ACCEPT_SETTING = 'analysis.acceptUnconfirmedBodyPart (--accept-unconfirmed-body-part)';
 
 const VIEW_LABEL: Record<ViewName, string> = { AP: 'AP', LATERAL: 'lateral' };
 
@@ -35,15 +57,6 @@ const LATERAL_WORDS = new Set(['LAT', 'LATERAL', 'LL', 'RL', 'ML', 'LM', 'MEDIOL
 /** DICOM CID 4010 view codes (SNOMED RT ids as DICOM still lists them, and SNOMED CT). */
 const FRONTAL_CODES = new Set(['R-10206', 'R-10214', '399348003', '399182000']);
 const LATERAL_CODES = new Set(['R-10232', 'R-10236', 'R-102CD', 'R-102CF', '399260004', '399352003', '399368009']);
-
-const KNEE_REGIONS = new Set([
-  'KNEE', 'LEG', 'LOWERLEG', 'TIBIA', 'FIBULA', 'FEMUR', 'THIGH', 'PATELLA', 'LOWERLIMB', 'LOWEREXTREMITY', 'EXTREMITY', 'LEGS',
-]);
-const OTHER_REGIONS = new Set([
-  'CHEST', 'THORAX', 'LUNG', 'HEAD', 'SKULL', 'BRAIN', 'FACE', 'NECK', 'ABDOMEN', 'PELVIS', 'HIP', 'SPINE', 'CSPINE', 'TSPINE',
-  'LSPINE', 'SSPINE', 'SACRUM', 'HAND', 'WRIST', 'ELBOW', 'SHOULDER', 'ARM', 'FOREARM', 'UPPERLIMB', 'HUMERUS', 'CLAVICLE',
-  'FOOT', 'ANKLE', 'HEEL', 'TOE', 'BREAST', 'RIB', 'RIBS', 'TEETH', 'JAW', 'HEART',
-]);
 
 type Evidence = { view: ViewName; evidence: string; primary: boolean };
 
@@ -92,16 +105,6 @@ function laterality(candidate: ViewCandidate): Laterality | undefined {
   return value === 'L' || value === 'R' || value === 'B' ? value : undefined;
 }
 
-function bodyRegion(candidate: ViewCandidate): { knee: boolean; other?: string; stated: boolean } {
-  const bodyPart = candidate.bodyPartExamined?.toUpperCase().replace(/[^A-Z]/g, '');
-  if (bodyPart && KNEE_REGIONS.has(bodyPart)) return { knee: bodyPart === 'KNEE', stated: true };
-  if (bodyPart && OTHER_REGIONS.has(bodyPart)) return { knee: false, other: candidate.bodyPartExamined, stated: true };
-  const described = [candidate.seriesDescription, candidate.protocolName, candidate.studyDescription].flatMap(words);
-  if (described.includes('KNEE')) return { knee: true, stated: true };
-  const otherWord = described.find((w) => OTHER_REGIONS.has(w));
-  return otherWord ? { knee: false, other: otherWord, stated: true } : { knee: false, stated: false };
-}
-
 function byPosition(a: ViewCandidate, b: ViewCandidate): number {
   return (a.seriesNumber ?? 0) - (b.seriesNumber ?? 0) || (a.instanceNumber ?? 0) - (b.instanceNumber ?? 0);
 }
@@ -112,20 +115,43 @@ function summarise(values: string[]): string {
   return [...counts].map(([v, n]) => `${n} ${v}`).join(', ');
 }
 
+function otherPart(reading: Extract<BodyPartReading, { kind: 'other' }>): string {
+  return reading.despite ? `${reading.evidence}, though ${reading.despite} names the knee` : reading.evidence;
+}
+
+/**
+ * How the knee is confirmed for the study's radiographs that name no other part: by one of them
+ * naming the knee, else by the order, else by the site's setting; otherwise the study is refused.
+ */
+function confirmKnee(readings: BodyPartReading[], policy: KneePolicy): KneeConfirmation {
+  const named = readings.find((r) => r.kind === 'knee');
+  if (named?.kind === 'knee') return { by: 'dicom-attributes', evidence: named.evidence };
+  if (policy.kneeOrder) return { by: 'order', evidence: policy.kneeOrder };
+  const lookedAt = [...new Set(readings.flatMap((r) => (r.kind === 'unconfirmed' ? [r.lookedAt] : [])))].join('; ');
+  if (policy.acceptUnconfirmedBodyPart) return { by: 'site-setting', evidence: lookedAt };
+  throw new KneeTumorError(
+    'not-knee',
+    `the knee is not confirmed: ${lookedAt}; no knee radiograph order is known for the study. A site that accepts such studies sets ${ACCEPT_SETTING}`,
+  );
+}
+
 /** Picks the AP and lateral radiographs of one study, or refuses it with the reason. */
-export function selectViews(studyInstanceUid: string, candidates: ViewCandidate[]): LocatedStudy {
+export function selectViews(studyInstanceUid: string, candidates: ViewCandidate[], policy: KneePolicy = {}): LocatedStudy {
   if (candidates.length === 0) throw new KneeTumorError('study-not-found', 'the study has no images');
   const radiographs = candidates.filter((c) => RADIOGRAPH_MODALITIES.has(c.modality));
   if (radiographs.length === 0) {
     const kinds = summarise(candidates.map((c) => describeModality(c.modality).replace(/^(a|an) /, '')));
     throw new KneeTumorError('not-radiograph', `the study holds no radiograph (${kinds}); the method needs CR or DX knee radiographs`);
   }
-  const regions = new Map(radiographs.map((c) => [c, bodyRegion(c)]));
-  const kneeCompatible = radiographs.filter((c) => !regions.get(c)?.other);
-  if (kneeCompatible.length === 0) {
-    const parts = summarise(radiographs.map((c) => regions.get(c)?.other ?? 'unknown'));
+  // In series and instance order, so that the evidence named does not depend on the order the source lists images in.
+  const bodyParts = [...radiographs].sort(byPosition).map((candidate) => ({ candidate, reading: readBodyPart(candidate) }));
+  const compatible = bodyParts.filter((b) => b.reading.kind !== 'other');
+  if (compatible.length === 0) {
+    const parts = summarise(bodyParts.flatMap((b) => (b.reading.kind === 'other' ? [otherPart(b.reading)] : [])));
     throw new KneeTumorError('not-knee', `the radiographs show another body part (${parts}), not a knee`);
   }
+  const knee = confirmKnee(compatible.map((b) => b.reading), policy);
+  const kneeCompatible = compatible.map((b) => b.candidate);
 
   const flags: AnalysisFlag[] = [];
   const evidence = new Map(kneeCompatible.map((c) => [c, viewEvidence(c)]));
@@ -183,12 +209,24 @@ export function selectViews(studyInstanceUid: string, candidates: ViewCandidate[
   if (ap.laterality && lateral.laterality && ap.laterality !== lateral.laterality) {
     flags.push({ code: 'laterality-mismatch', message: `the AP view is marked ${ap.laterality} and the lateral view ${lateral.laterality}` });
   }
-  if (![ap, lateral].every((v) => regions.get(v.candidate)?.knee)) {
-    flags.push({ code: 'body-part-unconfirmed', message: 'BodyPartExamined does not say KNEE on both views; the images were taken as knee radiographs' });
+  if (knee.by === 'site-setting') {
+    flags.push({
+      code: 'body-part-unconfirmed',
+      message: `the knee is not confirmed (${knee.evidence}); the images were analysed as knee radiographs because the site accepts such studies`,
+    });
+  } else if (knee.by === 'dicom-attributes') {
+    for (const view of [ap, lateral]) {
+      const reading = compatible.find((b) => b.candidate === view.candidate)?.reading;
+      if (reading?.kind !== 'unconfirmed') continue;
+      flags.push({
+        code: 'body-part-unconfirmed',
+        message: `the ${VIEW_LABEL[view.view]} view does not name the knee itself (${reading.lookedAt}); the study does (${knee.evidence})`,
+      });
+    }
   }
-  return { studyInstanceUid, patientId: ap.candidate.patientId ?? lateral.candidate.patientId, views: { AP: ap, LATERAL: lateral }, flags };
+  return { studyInstanceUid, patientId: ap.candidate.patientId ?? lateral.candidate.patientId, views: { AP: ap, LATERAL: lateral }, flags, knee };
 }
 
-export async function locateStudy(source: StudySource, studyInstanceUid: string): Promise<LocatedStudy> {
-  return selectViews(studyInstanceUid, await source.listCandidates(studyInstanceUid));
+export async function locateStudy(source: StudySource, studyInstanceUid: string, policy: KneePolicy = {}): Promise<LocatedStudy> {
+  return selectViews(studyInstanceUid, await source.listCandidates(studyInstanceUid), policy);
 }

@@ -2,7 +2,7 @@
  * The analysis the CDS service runs on a PACS study: the ensemble loaded once, the PACS reached
  * over DICOMweb, runAnalysis per study. The service process and the demo EHR compose it alike.
  */
-import type { ModelConfig, PacsConfig } from '../config';
+import type { AnalysisConfig, ModelConfig, PacsConfig } from '../config';
 import { DicomWebClient } from '../dicomweb/client';
 import type { Analyse } from '../service';
 import { DicomWebSource } from '../sources/dicomweb-source';
@@ -14,8 +14,13 @@ export interface PacsAnalysis {
   detector: EnsembleDetector;
 }
 
-export async function loadPacsAnalysis(pacs: PacsConfig, model: ModelConfig, warn: (message: string) => void): Promise<PacsAnalysis> {
+export async function loadPacsAnalysis(pacs: PacsConfig, model: ModelConfig, analysis: AnalysisConfig, warn: (message: string) => void): Promise<PacsAnalysis> {
   const detector = await EnsembleDetector.fromConfig(model, warn);
-  const deps = { source: new DicomWebSource(new DicomWebClient(pacs)), detector, operatingThreshold: model.operatingThreshold };
-  return { analyse: (studyInstanceUid) => runAnalysis(deps, studyInstanceUid), detector };
+  const deps = {
+    source: new DicomWebSource(new DicomWebClient(pacs)),
+    detector,
+    operatingThreshold: model.operatingThreshold,
+    acceptUnconfirmedBodyPart: analysis.acceptUnconfirmedBodyPart,
+  };
+  return { analyse: (studyInstanceUid, context) => runAnalysis(deps, studyInstanceUid, context), detector };
 }

@@ -9,13 +9,15 @@ import type { StudySource } from '../sources/study-source';
 import type { EnsembleDetector } from './detect';
 import { decidePatient, decideView } from './decide';
 import { fetchViewImage } from './fetch-images';
-import { locateStudy } from './locate-study';
+import { locateStudy, type StudyContext } from './locate-study';
 
 export interface AnalysisDeps {
   source: StudySource;
   detector: EnsembleDetector;
   /** The site's operating threshold, else the manifest's. */
   operatingThreshold?: number;
+  /** The site's analysis.acceptUnconfirmedBodyPart: analyse (and flag) a study nothing confirms as a knee. */
+  acceptUnconfirmedBodyPart?: boolean;
   now?: () => Date;
 }
 
@@ -25,8 +27,8 @@ export interface AnalysisOutput {
   images: Gray8Image[];
 }
 
-export async function analyseStudy(deps: AnalysisDeps, studyInstanceUid: string): Promise<AnalysisOutput> {
-  const located = await locateStudy(deps.source, studyInstanceUid);
+export async function analyseStudy(deps: AnalysisDeps, studyInstanceUid: string, context: StudyContext = {}): Promise<AnalysisOutput> {
+  const located = await locateStudy(deps.source, studyInstanceUid, { ...context, acceptUnconfirmedBodyPart: deps.acceptUnconfirmedBodyPart });
   const views = VIEW_NAMES.map((name) => located.views[name]);
   const fetched = await Promise.all(views.map((v) => fetchViewImage(deps.source, v.candidate.instance)));
   const images = fetched.map((f) => f.image);
@@ -64,6 +66,6 @@ export async function analyseStudy(deps: AnalysisDeps, studyInstanceUid: string)
 }
 
 /** The analysis alone, for callers that need no images (the CDS service's job worker). */
-export async function runAnalysis(deps: AnalysisDeps, studyInstanceUid: string): Promise<AnalysisResult> {
-  return (await analyseStudy(deps, studyInstanceUid)).result;
+export async function runAnalysis(deps: AnalysisDeps, studyInstanceUid: string, context: StudyContext = {}): Promise<AnalysisResult> {
+  return (await analyseStudy(deps, studyInstanceUid, context)).result;
 }

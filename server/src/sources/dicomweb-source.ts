@@ -1,16 +1,22 @@
-/** A study on a DICOMweb server: QIDO-RS describes its images, WADO-RS hands them over. */
+/**
+ * A study on a DICOMweb server: QIDO-RS lists its series, WADO-RS metadata describes the images of
+ * its radiograph series (QIDO-RS those of other series, which are only counted), WADO-RS hands
+ * the images over.
+ */
 import { KneeTumorError } from '../errors';
 import type { InstanceRef } from '../domain/analysis';
 import type { DicomWebClient } from '../dicomweb/client';
 import { dicomJsonReader, readViewCandidate } from '../dicom/candidate';
 import { storedTransferSyntax } from '../dicom/part10';
+import { RADIOGRAPH_MODALITIES } from '../dicom/radiograph';
 import { jsonKey, type TagKeyword } from '../dicom/tags';
 import type { RetrievedInstance, StudySource, ViewCandidate } from './study-source';
 
-/** Attributes QIDO-RS does not return by default but view location needs. */
+/** Attributes QIDO-RS does not return by default but the description of a study's images needs. */
 const INSTANCE_FIELDS: TagKeyword[] = [
-  'PatientID', 'Modality', 'ViewPosition', 'ImageLaterality', 'Laterality', 'BodyPartExamined', 'SeriesDescription',
-  'ProtocolName', 'StudyDescription', 'ViewCodeSequence', 'SeriesNumber', 'InstanceNumber', 'Rows', 'Columns',
+  'PatientID', 'Modality', 'ViewPosition', 'ImageLaterality', 'Laterality', 'BodyPartExamined', 'AnatomicRegionSequence',
+  'SeriesDescription', 'ProtocolName', 'StudyDescription', 'RequestedProcedureDescription', 'PerformedProcedureStepDescription',
+  'ViewCodeSequence', 'SeriesNumber', 'InstanceNumber', 'Rows', 'Columns',
 ];
 
 export class DicomWebSource implements StudySource {
@@ -29,7 +35,11 @@ export class DicomWebSource implements StudySource {
         const seriesReader = dicomJsonReader(s);
         const seriesInstanceUid = seriesReader.string('SeriesInstanceUID');
         if (!seriesInstanceUid) throw new KneeTumorError('pacs-error', 'a QIDO-RS series has no SeriesInstanceUID');
-        const instances = await this.client.searchInstances(studyInstanceUid, seriesInstanceUid, INSTANCE_FIELDS.map(jsonKey));
+        // QIDO-RS servers may leave sequences out of includefield answers (Orthanc 1.10 does), and the
+        // Anatomic Region and View Code Sequences matter for radiographs: their metadata holds every attribute.
+        const instances = RADIOGRAPH_MODALITIES.has(seriesReader.string('Modality')?.toUpperCase() ?? '')
+          ? await this.client.seriesMetadata(studyInstanceUid, seriesInstanceUid)
+          : await this.client.searchInstances(studyInstanceUid, seriesInstanceUid, INSTANCE_FIELDS.map(jsonKey));
         // Series-level attributes may be left out of instance answers: fill them from the series.
         return instances.map((i) => readViewCandidate(dicomJsonReader({ ...s, ...i })));
       }),

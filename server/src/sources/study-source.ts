@@ -4,7 +4,15 @@
  */
 import type { InstanceRef } from '../domain/analysis';
 
-/** The attributes of one image that locate-study reads to find its view (never file names). */
+/** One item of a code sequence, e.g. "R-10206" (SRT) "antero-posterior". */
+export interface CodedEntry {
+  value?: string;
+  /** CodingSchemeDesignator, e.g. "SCT" or "SRT". */
+  scheme?: string;
+  meaning?: string;
+}
+
+/** The attributes of one image that locate-study reads to find its view and body part (never file names). */
 export interface ViewCandidate {
   instance: InstanceRef;
   patientId?: string;
@@ -18,8 +26,12 @@ export interface ViewCandidate {
   seriesDescription?: string;
   protocolName?: string;
   studyDescription?: string;
-  /** Code meanings and values of the View Code Sequence, e.g. "antero-posterior" / "R-10206". */
-  viewCodes: { value?: string; meaning?: string }[];
+  requestedProcedureDescription?: string;
+  performedProcedureStepDescription?: string;
+  /** The Anatomic Region Sequence (0008,2218), e.g. 72696002 (SCT) "Knee". */
+  anatomicRegions: CodedEntry[];
+  /** The View Code Sequence, e.g. "R-10206" (SRT) "antero-posterior". */
+  viewCodes: CodedEntry[];
   seriesNumber?: number;
   instanceNumber?: number;
   rows?: number;
