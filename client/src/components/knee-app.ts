@@ -8,8 +8,8 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { VIEWS, VIEW_LABELS, type AnalysisState, type PatientSummary, type StudyItem, type StudyResult, type ViewName } from '../model';
 import type { LaunchContext } from '../smart';
 import { SessionExpiredError, type StudySource } from '../study-source';
-import { FULL_WINDOW } from '../window-level';
-import type { DisplayChangeEvent, DisplaySettings } from './display-controls';
+import { countBelowThreshold } from '../../../server/src/imaging/box-layout';
+import { DEFAULT_DISPLAY, type DisplayChangeEvent, type DisplaySettings } from './display-controls';
 import type { FeedbackStatus, FeedbackSubmitEvent } from './feedback-control';
 import type { StudySelectEvent } from './study-panel';
 import './decision-banner';
@@ -47,7 +47,7 @@ export class KneeApp extends LitElement {
   @state() private noResult?: string;
   @state() private images: Partial<Record<ViewName, string>> = {};
   @state() private imageErrors: Partial<Record<ViewName, string>> = {};
-  @state() private display: DisplaySettings = { showBoxes: true, minConfidence: 0, windowLevel: FULL_WINDOW };
+  @state() private display: DisplaySettings = DEFAULT_DISPLAY;
   @state() private feedback: FeedbackStatus = 'idle';
 
   override connectedCallback(): void {
@@ -126,6 +126,13 @@ export class KneeApp extends LitElement {
     }
   }
 
+  /** The study's boxes below the operating threshold, which the viewers hide until asked. */
+  private belowThresholdCount(): number {
+    const threshold = this.result?.operatingThreshold;
+    if (threshold === undefined) return 0;
+    return VIEWS.reduce((sum, view) => sum + countBelowThreshold(this.result?.views[view]?.boxes ?? [], threshold), 0);
+  }
+
   private renderView(view: ViewName) {
     const label = VIEW_LABELS[view];
     const finding = this.result?.views[view];
@@ -136,8 +143,8 @@ export class KneeApp extends LitElement {
       .message=${missing ?? this.imageErrors[view]}
       .boxes=${finding?.boxes ?? []}
       .showBoxes=${this.display.showBoxes}
-      .minConfidence=${this.display.minConfidence}
-      .operatingThreshold=${this.result?.operatingThreshold ?? 0.5}
+      .showBelowThreshold=${this.display.showBelowThreshold}
+      .operatingThreshold=${this.result?.operatingThreshold}
       .windowLevel=${this.display.windowLevel}
     ></radiograph-viewer>`;
   }
@@ -161,7 +168,7 @@ export class KneeApp extends LitElement {
         ${this.noResult ? html`<section class="alert" role="alert"><h1>No AI result</h1><p>${this.noResult}</p></section>` : nothing}
         <decision-banner .result=${this.result}></decision-banner>
         ${this.result
-          ? html`<display-controls .settings=${this.display} @display-change=${(e: DisplayChangeEvent) => (this.display = e.detail)}></display-controls>`
+          ? html`<display-controls .settings=${this.display} .belowThresholdCount=${this.belowThresholdCount()} @display-change=${(e: DisplayChangeEvent) => (this.display = e.detail)}></display-controls>`
           : nothing}
       </div>
       ${this.result ? html`<div class="views">${VIEWS.map((v) => this.renderView(v))}</div>` : nothing}

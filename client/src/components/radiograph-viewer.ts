@@ -1,18 +1,35 @@
 /**
  * One radiograph with its AI boxes drawn as SVG over it. The image and the boxes are both placed
  * from geometry.ts's Transform, recomputed on zoom, pan and viewport resize. Boxes at or above the
- * operating threshold are solid, those below dashed, each with a numbered label, so nothing is
- * told by colour alone. Keyboard: + and - zoom, arrows pan, 0 resets.
+ * operating threshold are solid; those below are shown only on request, dashed, so nothing is told
+ * by colour alone. Each has a numbered label placed by box-layout.ts (the annotated PNG's layout
+ * too): the finding's label first, so that no other label covers it, and the finding drawn last.
+ * Keyboard: + and - zoom, arrows pan, 0 resets.
  */
 import { LitElement, css, html, svg, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
+import { boxesToShow, countBelowThreshold, placeLabels } from '../../../server/src/imaging/box-layout';
 import { FITTED, imageCssTransform, imageRectToViewport, panBy, viewTransform, viewportCentre, zoomAbout, type Size, type ViewState } from '../geometry';
 import type { LesionBox } from '../model';
 import { FULL_WINDOW, linearTransfer, type WindowLevel } from '../window-level';
 
 const PAN_STEP = 40;
 const ZOOM_STEP = 1.25;
+const LABEL_FONT_PX = 14;
+const LABEL_FONT_FAMILY = 'system-ui, sans-serif';
+const LABEL_PADDING = 3;
+const LABEL_GAP = 4;
+
+let measuring: CanvasRenderingContext2D | null | undefined;
+
+/** The label's text width in the font the SVG draws it with. */
+function textWidth(text: string): number {
+  measuring ??= document.createElement('canvas').getContext('2d');
+  if (!measuring) return text.length * LABEL_FONT_PX * 0.6; // no 2D canvas: a generous estimate
+  measuring.font = `${LABEL_FONT_PX}px ${LABEL_FONT_FAMILY}`;
+  return measuring.measureText(text).width;
+}
 
 @customElement('radiograph-viewer')
 export class RadiographViewer extends LitElement {
@@ -37,8 +54,9 @@ export class RadiographViewer extends LitElement {
   @property() message?: string;
   @property({ attribute: false }) boxes: LesionBox[] = [];
   @property({ type: Boolean }) showBoxes = true;
-  @property({ type: Number }) minConfidence = 0;
-  @property({ type: Number }) operatingThreshold = 0.5;
+  @property({ type: Boolean }) showBelowThreshold = false;
+  /** The report's operating threshold; no box is drawn without it. */
+  @property({ type: Number }) operatingThreshold?: number;
   @property({ attribute: false }) windowLevel: WindowLevel = FULL_WINDOW;
 
   @state() private view: ViewState = FITTED;
@@ -113,28 +131,66 @@ export class RadiographViewer extends LitElement {
     this.image = { width: img.naturalWidth, height: img.naturalHeight };
   }
 
+  /** The boxes shown, most important first (the finding first). */
   private visibleBoxes(): LesionBox[] {
-    return this.showBoxes ? this.boxes.filter((b) => b.confidence >= this.minConfidence) : [];
+    if (!this.showBoxes || this.operatingThreshold === undefined) return [];
+    return boxesToShow(this.boxes, this.operatingThreshold, this.showBelowThreshold);
   }
 
+  private labelText(b: LesionBox, above: boolean): string {
+    return `${this.boxes.indexOf(b) + 1}: ${b.confidence.toFixed(2)}, ${b.foldsAgreeing}/${b.foldCount}${above ? '' : ' (below threshold)'}`;
+  }
+
+  /** Outlines, then labels, each least important first, so that the finding's outline and label end on top. */
   private renderBoxes(boxes: LesionBox[]) {
-    if (!this.image || this.viewport.width === 0) return nothing;
+    const threshold = this.operatingThreshold;
+    if (!this.image || this.viewport.width === 0 || threshold === undefined) return nothing;
     const t = viewTransform(this.image, this.viewport, this.view);
+    const drawn = boxes.map((b, i) => {
+      const above = b.confidence >= threshold;
+      return { box: b, rect: imageRectToViewport(t, b), above, finding: i === 0 && above, text: this.labelText(b, above) };
+    });
+    const labels = placeLabels(
+      drawn.map((d) => ({ box: d.rect, size: { width: textWidth(d.text) + 2 * LABEL_PADDING, height: LABEL_FONT_PX + 2 * LABEL_PADDING + 2 } })),
+      { bounds: { x: 0, y: 0, ...this.viewport }, reserved: [], gap: LABEL_GAP },
+    );
+    const placed = drawn.map((d, i) => ({ ...d, label: labels[i] })).reverse();
     return svg`${repeat(
-      boxes,
-      (b) => b.id,
-      (b) => {
-        const r = imageRectToViewport(t, b);
-        const above = b.confidence >= this.operatingThreshold;
-        const text = `${this.boxes.indexOf(b) + 1}: ${b.confidence.toFixed(2)}, ${b.foldsAgreeing}/${b.foldCount}${above ? '' : ' (below threshold)'}`;
-        const labelY = r.y > 22 ? r.y - 6 : r.y + r.height + 16;
-        return svg`<g class="box" data-box-id=${b.id} data-above-threshold=${above}>
-          <rect x=${r.x} y=${r.y} width=${r.width} height=${r.height} fill="none" stroke="#000" stroke-width="5" />
-          <rect class="outline" x=${r.x} y=${r.y} width=${r.width} height=${r.height} fill="none" stroke=${above ? '#ffd400' : '#5ce1e6'} stroke-width="2.5" stroke-dasharray=${above ? 'none' : '8 5'} />
-          <text x=${r.x} y=${labelY} fill="#fff" stroke="#000" stroke-width="3" paint-order="stroke" font-size="14" font-family="system-ui, sans-serif">${text}</text>
-        </g>`;
-      },
+      placed,
+      (d) => d.box.id,
+      ({ box, rect: r, above, finding }) => svg`<g class="box" data-box-id=${box.id} data-above-threshold=${above} data-finding=${finding}>
+          <rect x=${r.x} y=${r.y} width=${r.width} height=${r.height} fill="none" stroke="#000" stroke-width=${finding ? 6 : 5} />
+          <rect class="outline" x=${r.x} y=${r.y} width=${r.width} height=${r.height} fill="none" stroke=${above ? '#ffd400' : '#5ce1e6'} stroke-width=${finding ? 3.5 : 2.5} stroke-dasharray=${above ? 'none' : '8 5'} />
+        </g>`,
+    )}${repeat(
+      placed.flatMap(({ label, ...d }) => (label ? [{ ...d, label }] : [])),
+      (d) => d.box.id,
+      ({ box, label, text, finding }) => svg`<g class="label" data-box-id=${box.id} data-finding=${finding}>
+          <rect x=${label.x} y=${label.y} width=${label.width} height=${label.height} rx="3" fill="#000" fill-opacity="0.75" />
+          <text x=${label.x + LABEL_PADDING} y=${label.y + LABEL_PADDING + LABEL_FONT_PX} fill="#fff" font-size=${LABEL_FONT_PX} font-family=${LABEL_FONT_FAMILY}>${text}</text>
+        </g>`,
     )}`;
+  }
+
+  /** The shown boxes in words, and what is not drawn and why. */
+  private renderList(boxes: LesionBox[]) {
+    const threshold = this.operatingThreshold;
+    const hidden = threshold !== undefined && this.showBoxes && !this.showBelowThreshold ? countBelowThreshold(this.boxes, threshold) : 0;
+    const plural = (count: number) => `${count} box${count === 1 ? '' : 'es'}`;
+    return html`<ol aria-label="AI boxes on the ${this.label} view">
+      ${threshold === undefined && this.boxes.length > 0
+        ? html`<li>The report gives no operating threshold, so its ${plural(this.boxes.length)} on this view are not drawn.</li>`
+        : nothing}
+      ${boxes.length === 0 ? html`<li>No AI box shown on this view.</li>` : nothing}
+      ${boxes.map((b, i) => {
+        const above = threshold !== undefined && b.confidence >= threshold;
+        return html`<li>
+          Box ${this.boxes.indexOf(b) + 1}${i === 0 && above ? ' (the finding)' : ''}: confidence ${b.confidence.toFixed(2)}, ${b.foldsAgreeing} of ${b.foldCount} models agree,
+          ${above ? 'at or above the operating threshold (solid)' : 'below the operating threshold (dashed)'}.
+        </li>`;
+      })}
+      ${hidden > 0 ? html`<li>${plural(hidden)} below the operating threshold not shown.</li>` : nothing}
+    </ol>`;
   }
 
   override render() {
@@ -183,17 +239,7 @@ export class RadiographViewer extends LitElement {
             : html`<p class="message" role="status">Loading the ${this.label} image…</p>`}
         <svg class="overlay" width=${this.viewport.width} height=${this.viewport.height} aria-hidden="true">${this.renderBoxes(boxes)}</svg>
       </div>
-      ${this.message
-        ? nothing
-        : html`<ol aria-label="AI boxes on the ${this.label} view">
-            ${boxes.length === 0 ? html`<li>No AI box shown on this view.</li>` : nothing}
-            ${boxes.map(
-              (b) => html`<li>
-                Box ${this.boxes.indexOf(b) + 1}: confidence ${b.confidence.toFixed(2)}, ${b.foldsAgreeing} of ${b.foldCount} models agree,
-                ${b.confidence >= this.operatingThreshold ? 'at or above the operating threshold (solid)' : 'below the operating threshold (dashed)'}.
-              </li>`,
-            )}
-          </ol>`}
+      ${this.message ? nothing : this.renderList(boxes)}
     `;
   }
 }

@@ -11,7 +11,7 @@ import type { Gray8Image } from '../imaging/gray8';
 import type { ModelConfig } from '../config';
 import { loadManifest, type LoadedManifest, type Manifest, type TtaPass } from '../model/manifest';
 import { fromFloat16Bits, toFloat16Array } from '../model/float16';
-import { descalePassBox, letterbox, passShape, unletterboxBox, writePassInput, type Letterbox } from './letterbox';
+import { descalePassBox, imageBox, letterbox, passShape, writePassInput, type Letterbox } from './letterbox';
 import { mergeCandidates, type CandidateBox } from './merge-boxes';
 
 export type ExecutionProvider = 'cpu' | 'webgpu';
@@ -172,7 +172,7 @@ export class EnsembleDetector {
     return merged;
   }
 
-  /** Decodes a [batch, rows, 5 + classes] output, de-augments the boxes, keeps those above the score threshold. */
+  /** Decodes a [batch, rows, 5 + classes] output, de-augments the boxes, keeps those above the score threshold that are no sliver. */
   private collectCandidates(output: ort.Tensor, fold: number, passIndex: number, pass: TtaPass, letterboxes: Letterbox[], into: CandidateBox[][]): void {
     const { manifest } = this;
     const [batch, rows, columns] = output.dims;
@@ -200,8 +200,8 @@ export class EnsembleDetector {
         const confidence = objectness * classScore;
         if (!(confidence > threshold)) continue;
         const inLetterbox = descalePassBox(value(base), value(base + 1), value(base + 2), value(base + 3), pass, manifest.input.size);
-        const box = unletterboxBox(inLetterbox, geometry);
-        if (box.width > 0 && box.height > 0) target.push({ ...box, confidence, fold });
+        const box = imageBox(inLetterbox, geometry);
+        if (box) target.push({ ...box, confidence, fold });
       }
     }
   }

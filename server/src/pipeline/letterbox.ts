@@ -92,6 +92,15 @@ export function descalePassBox(cx: number, cy: number, w: number, h: number, pas
   return { x: x - width / 2, y: y - height / 2, width, height };
 }
 
+/**
+ * A box narrower or shorter than this, in original pixels after clipping to the image, is not a
+ * lesion but what is left of a box that lay mostly in the letterbox padding (e.g. 155 x 0.3 px
+ * along the image edge). Two pixels is about one pixel of the network's input for a radiograph
+ * scaled down to it, and far below any bone tumour (millimetres: tens of pixels at radiographic
+ * pixel spacings of 0.1 to 0.2 mm).
+ */
+export const MIN_BOX_SIDE_PX = 2;
+
 /** Letterbox pixels → original image pixels, clipped to the image. */
 export function unletterboxBox(box: PixelBox, geometry: Letterbox): PixelBox {
   const x1 = Math.min(Math.max((box.x - geometry.padLeft) / geometry.scaleX, 0), geometry.source.width);
@@ -99,4 +108,10 @@ export function unletterboxBox(box: PixelBox, geometry: Letterbox): PixelBox {
   const x2 = Math.min(Math.max((box.x + box.width - geometry.padLeft) / geometry.scaleX, 0), geometry.source.width);
   const y2 = Math.min(Math.max((box.y + box.height - geometry.padTop) / geometry.scaleY, 0), geometry.source.height);
   return { x: x1, y: y1, width: x2 - x1, height: y2 - y1 };
+}
+
+/** A pass's box (letterbox pixels) → its box in original pixels, or undefined when it clips to a sliver. */
+export function imageBox(box: PixelBox, geometry: Letterbox): PixelBox | undefined {
+  const clipped = unletterboxBox(box, geometry);
+  return clipped.width >= MIN_BOX_SIDE_PX && clipped.height >= MIN_BOX_SIDE_PX ? clipped : undefined;
 }
