@@ -70,8 +70,12 @@ export function renderPatientView(plan: PatientPlan, viewIndex: 0 | 1, options: 
 
 /** One patient: deterministic in (seed, index, options), independent of every other patient. */
 export function generatePatient(seed: number, index: number, options: PhantomOptions = DEFAULT_OPTIONS): GeneratedPatient {
+  return generatePlannedPatient(planPatient(seed, index, options), options);
+}
+
+/** The patient a plan describes (one from planPatient, possibly given another identity). */
+export function generatePlannedPatient(plan: PatientPlan, options: PhantomOptions): GeneratedPatient {
   validate(options);
-  const plan = planPatient(seed, index, options);
   const ap = renderPatientView(plan, 0, options);
   const lateral = renderPatientView(plan, 1, options);
   const images: ReferenceImage[] = [ap, lateral].map((rendered, i) => {

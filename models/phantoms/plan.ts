@@ -67,10 +67,14 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
-/** A date as DICOM DA, `days` after 2015-01-01 (UTC, so the result is the same everywhere). */
-function dicomDate(days: number): string {
-  const d = new Date(Date.UTC(2015, 0, 1) + days * 86400000);
+/** A date as DICOM DA, in UTC so that the result is the same everywhere. */
+function dicomDate(d: Date): string {
   return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1, 2)}${pad(d.getUTCDate(), 2)}`;
+}
+
+/** `days` after 2015-01-01 as DICOM DA. */
+function dayAsDicomDate(days: number): string {
+  return dicomDate(new Date(Date.UTC(2015, 0, 1) + days * 86400000));
 }
 
 function drawAge(rng: Rng, center: Center, lesion: Lesion['kind'] | undefined): number {
@@ -110,6 +114,11 @@ function dicomTime(seconds: number): string {
   return `${pad(Math.floor(seconds / 3600), 2)}${pad(Math.floor(seconds / 60) % 60, 2)}${pad(seconds % 60, 2)}`;
 }
 
+/** Each series is acquired 45 s after the one before it. */
+function acquisitionTime(studySeconds: number, seriesNumber: number): string {
+  return dicomTime(studySeconds + seriesNumber * 45);
+}
+
 function drawView(rng: Rng, view: ViewKind, options: PhantomOptions, build: KneeBuild, laterality: 'L' | 'R', device: Device, seriesNumber: number, studySeconds: number, level: number): ViewPlan {
   const fovWidth = rng.uniform(175, 235) * Math.max(0.85, build.scale);
   const spacingMm = Math.round((fovWidth / options.width) * 10000) / 10000;
@@ -139,7 +148,7 @@ function drawView(rng: Rng, view: ViewKind, options: PhantomOptions, build: Knee
     markerSizeMm: rng.uniform(9, 15),
     trabecularContrast: rng.uniform(0.5, 0.9),
     strutMm: rng.uniform(0.7, 1.1),
-    acquisitionTime: dicomTime(studySeconds + seriesNumber * 45),
+    acquisitionTime: acquisitionTime(studySeconds, seriesNumber),
   };
 }
 
@@ -186,8 +195,8 @@ export function planPatient(seed: number, index: number, options: PhantomOptions
     patientName: `PHANTOM^KNEE^${pad(index, 6)}`,
     sex,
     ageYears,
-    birthDate: dicomDate(studyDay - Math.round(ageYears * 365.25) - who.int(0, 364)),
-    studyDate: dicomDate(studyDay),
+    birthDate: dayAsDicomDate(studyDay - Math.round(ageYears * 365.25) - who.int(0, 364)),
+    studyDate: dayAsDicomDate(studyDay),
     studyTime: dicomTime(studySeconds),
     accessionNumber: `SYN${number}`.slice(0, 16),
     studyInstanceUid: uid(ids),
@@ -198,5 +207,38 @@ export function planPatient(seed: number, index: number, options: PhantomOptions
     habitus,
     lesion,
     views,
+  };
+}
+
+/** Who the patient is and when they were imaged: none of it changes a pixel. */
+export interface PatientIdentity {
+  patientId: string;
+  /** DICOM PN, family^given. */
+  patientName: string;
+  /** DICOM DA. */
+  birthDate: string;
+  /** Start of the study (its UTC date and time are written). */
+  studyStarted: Date;
+}
+
+/**
+ * The plan under another identity (the demo EHR's sample patients). Age and sex stay the plan's,
+ * since they shaped the knee: the caller picks a plan whose age on the study date and sex fit.
+ */
+export function withIdentity(plan: PatientPlan, who: PatientIdentity): PatientPlan {
+  const start = who.studyStarted;
+  const studySeconds = start.getUTCHours() * 3600 + start.getUTCMinutes() * 60 + start.getUTCSeconds();
+  const [ap, lateral] = plan.views;
+  return {
+    ...plan,
+    patientId: who.patientId,
+    patientName: who.patientName,
+    birthDate: who.birthDate,
+    studyDate: dicomDate(start),
+    studyTime: dicomTime(studySeconds),
+    views: [
+      { ...ap, acquisitionTime: acquisitionTime(studySeconds, ap.seriesNumber) },
+      { ...lateral, acquisitionTime: acquisitionTime(studySeconds, lateral.seriesNumber) },
+    ],
   };
 }

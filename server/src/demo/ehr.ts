@@ -2,13 +2,18 @@
  * The demo EHR's chart: a patient list, and a patient's chart that calls our patient-view hook as
  * an EHR does (signed JWT, prefetch filled from its FHIR server) and shows the cards. A card's
  * SMART link goes through /ehr/launch, which registers the launch context (patient, study,
- * appContext) with the authorization server and opens the app with `launch` and `iss`.
+ * appContext) with the authorization server and opens the app with `launch` and `iss`. Beside each
+ * card the chart shows the study's reference standard, which only a demo of synthetic phantoms
+ * has, so that a viewer can judge the model's answer.
  */
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Router } from 'express';
 import type { Bundle, ImagingStudy, Patient } from 'fhir/r4';
 import { PREFETCH, resolveTemplate } from '../../../cds-hooks/patient-data';
 import type { Card } from '../../../cds-hooks/types';
+import type { LesionKind } from '../../../models/phantoms/lesions';
+import type { ViewName } from '../domain/analysis';
+import type { ReferencePatient } from '../domain/reference';
 import type { FhirEngine } from '../fhir/memory-engine';
 import type { AuthorizationServer } from './authorization-server';
 import type { CdsSigner } from './cds-signer';
@@ -20,6 +25,8 @@ export interface EhrDeps {
   serviceBaseUrl: string;
   auth: AuthorizationServer;
   signer: CdsSigner;
+  /** The phantoms' reference standard by StudyInstanceUID (the demo's ground truth). */
+  references: ReadonlyMap<string, ReferencePatient>;
 }
 
 const HOOK_SERVICE = 'knee-tumor-patient-view';
@@ -53,6 +60,8 @@ a{color:#0b57d0}a:focus-visible{outline:3px solid #b35c00;outline-offset:2px}
 .card{background:#fff;border:1px solid #c4c9cf;border-left-width:8px;border-radius:6px;padding:.75rem 1rem;margin:.75rem 0}
 .card.warning{border-left-color:#b35c00}.card.info{border-left-color:#0b57d0}.card.critical{border-left-color:#b00020}
 .indicator{font-weight:700;text-transform:uppercase;font-size:.85rem}.source{color:#4a5360;font-size:.9rem}
+.reference{background:#fffbe6;border:2px dashed #8a6d00;border-radius:6px;padding:.5rem 1rem;margin:-.25rem 0 1.25rem 2rem}
+.reference p{margin:.25rem 0}
 table{border-collapse:collapse;background:#fff}td,th{border:1px solid #c4c9cf;padding:.3rem .6rem;text-align:left}`;
 
 export function createEhrRouter(deps: EhrDeps): Router {
@@ -83,10 +92,11 @@ export function createEhrRouter(deps: EhrDeps): Router {
       }
       const studies = await search<ImagingStudy>(`ImagingStudy?patient=Patient/${id}&_sort=-started`);
       const cards = await callPatientView(deps, id);
+      const mrn = patient.identifier?.[0]?.value;
       const rows = studies.map((s) => `<tr><td>${escape(s.started?.slice(0, 10) ?? '')}</td><td>${escape(s.description ?? '')}</td></tr>`).join('');
       const body = `<p><a href="/ehr">All patients</a></p><h1>${escape(patientName(patient))}</h1>
-<p>Born ${escape(patient.birthDate ?? '?')}, ${escape(patient.gender ?? '')}</p>
-<h2>Decision support</h2>${cards.length ? cards.map((c) => renderCard(c, id)).join('') : '<p>No cards.</p>'}
+<p>Born ${escape(patient.birthDate ?? '?')}, ${escape(patient.gender ?? '')}${mrn ? `, MRN ${escape(mrn)}` : ''}</p>
+<h2>Decision support</h2>${cards.length ? cards.map((c) => renderCard(c, id) + renderReference(c, deps.references)).join('') : '<p>No cards.</p>'}
 <h2>Imaging</h2><table><thead><tr><th>Date</th><th>Study</th></tr></thead><tbody>${rows}</tbody></table>`;
       res.type('html').send(page(patientName(patient), body));
     } catch (error) {
@@ -140,4 +150,41 @@ function renderCard(card: Card, patientId: string): string {
 <div class="indicator">${card.indicator === 'warning' ? '⚠ Warning' : card.indicator === 'critical' ? '‼ Critical' : 'ℹ Info'}</div>
 <h3>${escape(card.summary)}</h3>${paragraphs(card.detail)}${links}
 <p class="source">Source: ${escape(card.source.label)}</p></section>`;
+}
+
+const VIEW_WORDS: Record<ViewName, string> = { AP: 'AP', LATERAL: 'lateral' };
+const KIND_WORDS: Record<LesionKind, string> = {
+  'bone-cyst': 'bone cyst',
+  'non-ossifying-fibroma': 'non-ossifying fibroma',
+  'giant-cell-tumor': 'giant cell tumor',
+  enchondroma: 'enchondroma',
+  osteosarcoma: 'osteosarcoma',
+};
+
+/** A phantom's reference standard in words: the lesion, and its box on each view that shows it. */
+function referenceFinding(reference: ReferencePatient): string {
+  if (!reference.tumor) return 'no tumor';
+  const kind = String(reference.attributes?.lesionKind ?? 'lesion');
+  const size = reference.attributes?.lesionSizeMm;
+  const lesion = `tumor (${KIND_WORDS[kind as LesionKind] ?? kind}${typeof size === 'number' ? `, ${Math.round(size)} mm` : ''})`;
+  const views = reference.images.flatMap((image) =>
+    image.boxes.map((b) => `the ${VIEW_WORDS[image.view]} view (box x ${Math.round(b.x)}, y ${Math.round(b.y)}, ${Math.round(b.width)} × ${Math.round(b.height)} px)`),
+  );
+  return views.length ? `${lesion} on ${views.join(' and ')}` : `${lesion}, seen on neither view`;
+}
+
+function cardStudy(card: Card): string | undefined {
+  const context = card.links?.find((l) => l.type === 'smart' && l.appContext)?.appContext;
+  const uid = context ? (JSON.parse(context) as { studyInstanceUid?: unknown }).studyInstanceUid : undefined;
+  return typeof uid === 'string' ? uid : undefined;
+}
+
+/** The reference of the card's study, set apart from the card: an EHR has no such thing. */
+function renderReference(card: Card, references: ReadonlyMap<string, ReferencePatient>): string {
+  const uid = cardStudy(card);
+  const reference = uid ? references.get(uid) : undefined;
+  if (!uid || !reference) return '';
+  return `<aside class="reference" data-study="${escape(uid)}" aria-label="Demo reference standard">
+<p><strong>Reference (synthetic phantom):</strong> ${escape(referenceFinding(reference))}</p>
+<p class="source">The demo's ground truth, known only because its radiographs are synthetic phantoms; a real EHR has no such line. Compare it with the card above.</p></aside>`;
 }

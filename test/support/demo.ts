@@ -1,0 +1,51 @@
+/**
+ * The demo started as `npm run demo` starts it (the built dist/server/src/demo/main.js, its own
+ * Orthanc and FHIR engine) on a free port, with the given model; resolves once it says it is ready.
+ */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+const MAIN = path.resolve(__dirname, '../../dist/server/src/demo/main.js');
+
+export interface RunningDemo {
+  /** e.g. http://127.0.0.1:40123; the chart is under /ehr, the FHIR server under /fhir. */
+  base: string;
+  stop(): Promise<void>;
+}
+
+export async function startDemo(options: { model: string; jobsDb: string; readyWithinMs?: number }): Promise<RunningDemo> {
+  const demo = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, KNEE_TUMOR_DEMO_PORT: '0', KNEE_TUMOR_JOBS_DB: options.jobsDb, KNEE_TUMOR_MODEL: options.model },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stop = async () => {
+    if (demo.exitCode !== null) return;
+    const exited = new Promise((r) => demo.once('exit', r));
+    demo.kill('SIGTERM');
+    await exited;
+  };
+  let output = '';
+  try {
+    const base = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the demo did not get ready:\n${output}`)), options.readyWithinMs ?? 150000);
+      const read = (d: Buffer) => {
+        output += d.toString();
+        const url = /Demo EHR ready: open (http:\/\/\S+)\/ehr/.exec(output)?.[1];
+        if (url) {
+          clearTimeout(timer);
+          resolve(url);
+        }
+      };
+      demo.stdout?.on('data', read);
+      demo.stderr?.on('data', read);
+      demo.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the demo exited with ${code}:\n${output}`));
+      });
+    });
+    return { base, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
