@@ -20,9 +20,12 @@ export type ErrorCode =
   // other systems
   | 'pacs-unreachable'
   | 'pacs-error'
+  | 'pacs-rejected'
+  | 'pacs-unauthorized'
   | 'fhir-unreachable'
   | 'fhir-error'
   | 'fhir-rejected'
+  | 'fhir-unauthorized'
   | 'fhir-invalid'
   | 'imaging-study-not-in-fhir'
   // requests made to us
@@ -32,6 +35,8 @@ export type ErrorCode =
   | 'not-found'
   | 'conflict'
   | 'prefetch-unavailable'
+  // where we write
+  | 'output-unwritable'
   | 'internal';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -47,9 +52,12 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'pixel-data-invalid': 422,
   'pacs-unreachable': 503,
   'pacs-error': 502,
+  'pacs-rejected': 502,
+  'pacs-unauthorized': 502,
   'fhir-unreachable': 503,
   'fhir-error': 502,
   'fhir-rejected': 502,
+  'fhir-unauthorized': 502,
   'fhir-invalid': 500,
   'imaging-study-not-in-fhir': 404,
   'bad-request': 400,
@@ -58,12 +66,14 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'not-found': 404,
   conflict: 409,
   'prefetch-unavailable': 412,
+  'output-unwritable': 500,
   internal: 500,
 };
 
 /**
- * The EHR often registers the ImagingStudy after the PACS has the images, so a study the FHIR
- * server does not know yet is worth retrying; a FHIR server that rejects what we send is not.
+ * The EHR often registers the ImagingStudy after the PACS has the images, and a study the PACS
+ * does not list yet may still be arriving, so both are worth retrying (the job worker bounds how
+ * often); a server that rejects what we send, or our credentials, is not: only a change helps.
  */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
   'pacs-unreachable',
@@ -71,6 +81,7 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
   'fhir-unreachable',
   'fhir-error',
   'imaging-study-not-in-fhir',
+  'study-not-found',
 ]);
 
 export class KneeTumorError extends Error {
@@ -78,11 +89,14 @@ export class KneeTumorError extends Error {
   readonly code: ErrorCode;
   /** Free of patient data, safe to log and to show to a clinician or integrator. */
   readonly reason: string;
+  /** How long the server asked us to wait before trying again (its Retry-After), if it said. */
+  readonly retryAfterMs?: number;
 
-  constructor(code: ErrorCode, reason: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, reason: string, options?: { cause?: unknown; retryAfterMs?: number }) {
     super(`${code}: ${reason}`, options);
     this.code = code;
     this.reason = reason;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 
   get httpStatus(): number {

@@ -30,7 +30,7 @@ it('PACS down: the job is retried with backoff, then fails with pacs-unreachable
     expect(retried).toMatchObject({ errorCode: 'pacs-unreachable' });
     expect(retried.notBefore).toBeGreaterThan(retried.updatedAt);
     const failed = await waitFor('the job to fail', () => (running.service.jobs.forStudy(uid)?.state === 'failed' ? running.service.jobs.forStudy(uid) : undefined));
-    expect(failed).toMatchObject({ attempts: 3, errorCode: 'pacs-unreachable', errorReason: 'the PACS did not answer' });
+    expect(failed).toMatchObject({ attempts: 3, errorCode: 'pacs-unreachable', errorReason: 'the PACS did not answer (gave up after 3 attempts)' });
   } finally {
     await running.stop();
     await fhir.stop();

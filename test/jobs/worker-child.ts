@@ -29,7 +29,7 @@ const worker = createJobWorker({
     if (process.env.KILL_AFTER_WRITE === '1') process.kill(process.pid, 'SIGKILL');
     return written;
   },
-  policy: { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 100, pollIntervalMs: 50 },
+  policy: { maxAttempts: 3, missingStudyAttempts: 2, initialBackoffMs: 100, maxBackoffMs: 100, pollIntervalMs: 50 },
   log: jsonLog,
 });
 worker.start();

@@ -9,13 +9,40 @@ import { silentLog } from '../../server/src/log';
 import type { AnalysisResult } from '../../server/src/domain/analysis';
 import { sampleAnalysis } from '../support/analysis-fixture';
 
-const policy = { maxAttempts: 3, initialBackoffMs: 1, maxBackoffMs: 4, pollIntervalMs: 10 };
+const policy = { maxAttempts: 3, missingStudyAttempts: 2, initialBackoffMs: 1, maxBackoffMs: 4, pollIntervalMs: 10 };
 const store = () => createJobStore(openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), 'worker-')), 'jobs.sqlite')), 'knee-tumor@1.0.0');
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
 describe('job worker', () => {
   it('backs off exponentially up to the cap', () => {
     expect([1, 2, 3, 4, 5].map((n) => backoffMs({ ...policy, initialBackoffMs: 1000, maxBackoffMs: 5000 }, n))).toEqual([1000, 2000, 4000, 5000, 5000]);
+  });
+
+  it('waits at least as long as the server asked (Retry-After), within the cap', () => {
+    const slow = { ...policy, initialBackoffMs: 1000, maxBackoffMs: 5000 };
+    expect([backoffMs(slow, 1, 3000), backoffMs(slow, 3, 3000), backoffMs(slow, 1, 60000)]).toEqual([3000, 4000, 5000]);
+  });
+
+  it('gives a study the PACS does not list a few attempts only, and says so when it fails', async () => {
+    const jobs = store();
+    const worker = createJobWorker({
+      store: jobs,
+      analyse: () => Promise.reject(new KneeTumorError('study-not-found', 'study 1.8 is not on the PACS')),
+      writeReport: () => Promise.reject(new Error('not reached')),
+      policy,
+      log: silentLog,
+    });
+    jobs.enqueue('1.8', 'http');
+    for (let i = 0; i < 50 && jobs.forStudy('1.8')?.state !== 'failed'; i++) {
+      await worker.runDue();
+      await settle();
+    }
+    expect(jobs.forStudy('1.8')).toMatchObject({
+      state: 'failed',
+      attempts: policy.missingStudyAttempts,
+      errorCode: 'study-not-found',
+      errorReason: `study 1.8 is not on the PACS (gave up after ${policy.missingStudyAttempts} attempts)`,
+    });
   });
 
   it('retries a retryable failure, then completes', async () => {

@@ -4,12 +4,15 @@
  * retrieval and search calls cannot ask for a transfer syntax or repeat includefield: they throw
  * "Media type application/ is not supported" and encode the field list as one value.)
  * Every failure becomes a KneeTumorError: pacs-unreachable when the server cannot be reached or
- * does not answer in time (retryable), pacs-error for an HTTP error, study-not-found for a 404.
+ * does not answer in time, pacs-error for a transient status (with its Retry-After), study-not-found
+ * for a 404 (all retryable); pacs-unauthorized when our credentials are refused, pacs-rejected for
+ * any other refusal (not retryable: only a change of configuration or request helps).
  */
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { api } from 'dicomweb-client';
 import XHR2 from 'xhr2';
 import { KneeTumorError } from '../errors';
+import { answerKind, retryAfterMs } from '../transport';
 import type { PacsConfig } from '../config';
 import type { InstanceRef } from '../domain/analysis';
 import type { DicomJson } from '../dicom/candidate';
@@ -30,6 +33,12 @@ function failureStatus(error: unknown): number | undefined {
   if (error && typeof error === 'object' && 'status' in error && typeof error.status === 'number') return error.status || undefined;
   if (error && typeof error === 'object' && 'request' in error) return failureStatus(error.request);
   return undefined;
+}
+
+function failureRetryAfter(error: unknown): number | undefined {
+  if (!isAxiosError(error)) return undefined;
+  const header: unknown = error.response?.headers['retry-after'];
+  return retryAfterMs(typeof header === 'string' ? header : undefined);
 }
 
 export class DicomWebClient {
@@ -59,12 +68,20 @@ export class DicomWebClient {
     } catch (error) {
       if (error instanceof KneeTumorError) throw error;
       const status = failureStatus(error);
-      if (status === 404) throw new KneeTumorError('study-not-found', `${what}: ${this.baseUrl} answered 404`, { cause: error });
       if (status === undefined) throw new KneeTumorError('pacs-unreachable', `${what}: cannot reach ${this.baseUrl}`, { cause: error });
-      if (status === 401 || status === 403) {
-        throw new KneeTumorError('pacs-error', `${what}: ${this.baseUrl} refused our credentials (HTTP ${status})`, { cause: error });
+      if (status === 404) throw new KneeTumorError('study-not-found', `${what}: ${this.baseUrl} answered 404`, { cause: error });
+      const kind = answerKind(status);
+      if (kind === 'unauthorized') {
+        throw new KneeTumorError('pacs-unauthorized', `${what}: ${this.baseUrl} refused our credentials (HTTP ${status}); check pacs.auth`, { cause: error });
       }
-      throw new KneeTumorError('pacs-error', `${what}: ${this.baseUrl} answered HTTP ${status}`, { cause: error });
+      if (kind === 'transient') {
+        const retryAfter = failureRetryAfter(error);
+        throw new KneeTumorError('pacs-error', `${what}: ${this.baseUrl} answered HTTP ${status}`, {
+          cause: error,
+          ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
+        });
+      }
+      throw new KneeTumorError('pacs-rejected', `${what}: ${this.baseUrl} answered HTTP ${status}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
@@ -90,6 +107,12 @@ export class DicomWebClient {
     const params = new URLSearchParams(includeFields.map((f): [string, string] => ['includefield', f]));
     const url = `/studies/${encodeURIComponent(studyInstanceUid)}/series/${encodeURIComponent(seriesInstanceUid)}/instances`;
     return this.searchJson('QIDO-RS instance search', url, params);
+  }
+
+  /** WADO-RS: every attribute of each instance of a series, sequences included (bulk data as URIs). */
+  seriesMetadata(studyInstanceUid: string, seriesInstanceUid: string): Promise<DicomJson[]> {
+    const url = `/studies/${encodeURIComponent(studyInstanceUid)}/series/${encodeURIComponent(seriesInstanceUid)}/metadata`;
+    return this.searchJson('WADO-RS series metadata', url, new URLSearchParams());
   }
 
   /**

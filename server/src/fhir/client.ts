@@ -1,12 +1,15 @@
 /**
  * FHIR REST transport (R4 JSON): search, read and transaction. Every failure becomes one
- * KneeTumorError here: unreachable or timed out (retryable), a server error (retryable), or a
- * refusal of what we sent (not retryable). Credentials come from configuration or, for CDS
- * fallback queries, from the hook's fhirAuthorization.
+ * KneeTumorError here, decided by the status before the body is read: unreachable, timed out, a
+ * transient status or a broken body (fhir-error or fhir-unreachable, retryable, with the server's
+ * Retry-After), our credentials refused (fhir-unauthorized), or what we sent refused
+ * (fhir-rejected). Credentials come from configuration or, for CDS fallback queries, from the
+ * hook's fhirAuthorization.
  */
 import type { Bundle, FhirResource, OperationOutcome } from 'fhir/r4';
 import type { HttpAuth } from '../config';
 import { KneeTumorError } from '../errors';
+import { answerKind, retryAfterMs } from '../transport';
 
 export interface FhirClientOptions {
   baseUrl: string;
@@ -29,10 +32,26 @@ function authorization(auth: HttpAuth | undefined): Record<string, string> {
   return { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
 }
 
-function outcomeText(body: unknown): string {
-  const outcome = body as OperationOutcome | undefined;
+/** The OperationOutcome's words, when the error body is one (a proxy's HTML page is not). */
+function outcomeText(text: string): string {
+  let outcome: OperationOutcome | undefined;
+  try {
+    outcome = JSON.parse(text) as OperationOutcome;
+  } catch {
+    return '';
+  }
   const issues = outcome?.resourceType === 'OperationOutcome' ? outcome.issue : [];
-  return issues.map((i) => i.details?.text ?? i.diagnostics ?? i.code).join('; ').slice(0, 500);
+  const words = issues.map((i) => i.details?.text ?? i.diagnostics ?? i.code).join('; ').slice(0, 500);
+  return words ? `: ${words}` : '';
+}
+
+/** A 2xx body that is not JSON was cut short or replaced on the way: worth another try. */
+function parseBody<T>(text: string, what: string): T {
+  try {
+    return (text ? JSON.parse(text) : undefined) as T;
+  } catch (cause) {
+    throw new KneeTumorError('fhir-error', `${what} with a body that is not JSON (cut short, or replaced by a proxy)`, { cause });
+  }
 }
 
 export function createFhirClient(options: FhirClientOptions): FhirClient {
@@ -55,12 +74,24 @@ export function createFhirClient(options: FhirClientOptions): FhirClient {
     } catch (cause) {
       throw new KneeTumorError('fhir-unreachable', `the FHIR server at ${baseUrl} did not answer`, { cause });
     }
-    const text = await response.text();
-    const json: unknown = text ? JSON.parse(text) : undefined;
-    if (response.ok) return json as T;
     const what = `${method} ${relativeUrl.split('?')[0]} answered ${response.status}`;
-    if (response.status >= 500) throw new KneeTumorError('fhir-error', `${what}: ${outcomeText(json)}`);
-    throw new KneeTumorError('fhir-rejected', `${what}: ${outcomeText(json)}`);
+    const kind = answerKind(response.status);
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (cause) {
+      throw new KneeTumorError('fhir-error', `${what} and its body was cut short`, { cause });
+    }
+    if (kind === 'ok') return parseBody<T>(text, what);
+    const detail = outcomeText(text);
+    if (kind === 'transient') {
+      const retryAfter = retryAfterMs(response.headers.get('retry-after'));
+      throw new KneeTumorError('fhir-error', `${what}${detail}`, retryAfter === undefined ? {} : { retryAfterMs: retryAfter });
+    }
+    if (kind === 'unauthorized') {
+      throw new KneeTumorError('fhir-unauthorized', `${what}: the FHIR server refused this service's credentials (fhir.auth)${detail}`);
+    }
+    throw new KneeTumorError('fhir-rejected', `${what}${detail}`);
   }
 
   return {

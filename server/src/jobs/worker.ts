@@ -1,17 +1,19 @@
 /**
  * Runs queued jobs one at a time (inference takes the machine): analyse the study, write the
  * report, mark the job done. A retryable failure (PACS or FHIR down, study not yet in the EHR) is
- * retried with exponential backoff up to maxAttempts; any other failure fails the job with its
- * reason. The worker never runs inside a hook request.
+ * retried with exponential backoff, or after the server's Retry-After when longer, up to
+ * maxAttempts (missingStudyAttempts for a study the PACS does not list); any other failure fails
+ * the job with its reason. The worker never runs inside a hook request.
  */
 import type { AnalysisResult } from '../domain/analysis';
-import { asKneeTumorError } from '../errors';
+import { asKneeTumorError, KneeTumorError } from '../errors';
 import type { WrittenReport } from '../fhir/write-report';
 import type { Log } from '../log';
 import type { Job, JobStore } from './store';
 
 export interface RetryPolicy {
   maxAttempts: number;
+  missingStudyAttempts: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
   pollIntervalMs: number;
@@ -36,8 +38,20 @@ export interface JobWorker {
   stop(): Promise<void>;
 }
 
-export function backoffMs(policy: RetryPolicy, attempts: number): number {
-  return Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** Math.max(0, attempts - 1));
+/** The wait before the next attempt: exponential, or longer when the server asked (Retry-After), capped. */
+export function backoffMs(policy: RetryPolicy, attempts: number, retryAfterMs = 0): number {
+  return Math.min(policy.maxBackoffMs, Math.max(retryAfterMs, policy.initialBackoffMs * 2 ** Math.max(0, attempts - 1)));
+}
+
+/** How many attempts an error deserves before the job fails with it. */
+function attemptLimit(policy: RetryPolicy, error: KneeTumorError): number {
+  return error.code === 'study-not-found' ? Math.min(policy.missingStudyAttempts, policy.maxAttempts) : policy.maxAttempts;
+}
+
+/** The reason a job fails with: after retries, how many attempts were made. */
+function finalError(error: KneeTumorError, attempts: number): KneeTumorError {
+  if (!error.retryable) return error;
+  return new KneeTumorError(error.code, `${error.reason} (gave up after ${attempts} attempts)`, { cause: error });
 }
 
 export function createJobWorker(deps: WorkerDeps): JobWorker {
@@ -57,12 +71,12 @@ export function createJobWorker(deps: WorkerDeps): JobWorker {
       log('job-done', { job: job.id, study: job.studyInstanceUid, report: written.report, created: written.created });
     } catch (thrown) {
       const error = asKneeTumorError(thrown, 'internal', 'the analysis failed unexpectedly');
-      if (error.retryable && job.attempts < policy.maxAttempts) {
-        const delay = backoffMs(policy, job.attempts);
+      if (error.retryable && job.attempts < attemptLimit(policy, error)) {
+        const delay = backoffMs(policy, job.attempts, error.retryAfterMs);
         store.retryLater(job.id, error, Date.now() + delay);
         log('job-retry', { job: job.id, study: job.studyInstanceUid, code: error.code, attempt: job.attempts, delayMs: delay });
       } else {
-        store.fail(job.id, error);
+        store.fail(job.id, finalError(error, job.attempts));
         log('job-failed', { job: job.id, study: job.studyInstanceUid, code: error.code, attempts: job.attempts });
       }
     }
