@@ -4,11 +4,12 @@
  * their PACS's images. A file that cannot be read or decoded leaves no output file.
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KneeTumorError } from '../errors';
 import { grayPng } from '../imaging/annotate';
 import { decodeForDetector } from '../pipeline/fetch-images';
-import { EXIT, reportFailure, UsageError } from './output';
+import { EXIT, prepareOutputFolder, reportFailure, UsageError } from './output';
 
 export const CONVERT_USAGE = 'knee-tumor convert <file.dcm> <out.png>';
 
@@ -25,6 +26,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
     }
     const image = await decodeForDetector(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const png = await grayPng(image);
+    await prepareOutputFolder(path.dirname(path.resolve(output)));
     // Write beside the target and rename, so a failure never leaves a partial PNG.
     const partial = `${output}.partial-${process.pid}`;
     try {
@@ -32,7 +34,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
       await rename(partial, output);
     } catch (cause) {
       await rm(partial, { force: true });
-      throw new KneeTumorError('internal', `cannot write ${output}: ${(cause as Error).message}`, { cause });
+      throw new KneeTumorError('output-unwritable', `cannot write ${output}: ${(cause as Error).message}`, { cause });
     }
     process.stdout.write(`${output}: ${image.width} x ${image.height}, 8-bit, as the detector sees it before the letterbox\n`);
     return EXIT.ok;

@@ -1,9 +1,15 @@
-/** How the command-line tool reports: results on stdout, problems on stderr, exit codes by kind. */
-import { isKneeTumorError, type KneeTumorError } from '../errors';
+/**
+ * How the command-line tool reports: results on stdout, problems on stderr, and one table of exit
+ * codes that every subcommand uses.
+ */
+import { access, constants, mkdir } from 'node:fs/promises';
+import { isKneeTumorError, KneeTumorError, type ErrorCode } from '../errors';
 
 export const EXIT = {
   ok: 0,
-  internal: 1,
+  /** Our own set-up (configuration, model, where the output goes) or a bug: fix, then run again. */
+  setup: 1,
+  /** The command line itself is wrong: see the usage. */
   usage: 2,
   /** The input does not fit the method or cannot be read: retrying will not help. */
   refused: 3,
@@ -11,16 +17,71 @@ export const EXIT = {
   retryLater: 4,
 } as const;
 
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Every error code's exit code; a new code must be placed here before it compiles. */
+const EXIT_FOR_ERROR: Record<ErrorCode, ExitCode> = {
+  'config-invalid': EXIT.setup,
+  'model-invalid': EXIT.setup,
+  'execution-provider-unavailable': EXIT.setup,
+  'output-unwritable': EXIT.setup,
+  internal: EXIT.setup,
+  'study-not-found': EXIT.refused,
+  'view-missing': EXIT.refused,
+  'not-radiograph': EXIT.refused,
+  'not-knee': EXIT.refused,
+  'dicom-unreadable': EXIT.refused,
+  'unsupported-transfer-syntax': EXIT.refused,
+  'pixel-data-invalid': EXIT.refused,
+  'bad-request': EXIT.refused,
+  'imaging-study-not-in-fhir': EXIT.retryLater,
+  'pacs-unreachable': EXIT.retryLater,
+  'pacs-error': EXIT.retryLater,
+  'pacs-rejected': EXIT.refused,
+  'pacs-unauthorized': EXIT.setup,
+  'fhir-unreachable': EXIT.retryLater,
+  'fhir-error': EXIT.retryLater,
+  'fhir-rejected': EXIT.refused,
+  'fhir-unauthorized': EXIT.setup,
+  'fhir-invalid': EXIT.setup,
+  unauthorized: EXIT.setup,
+  forbidden: EXIT.setup,
+  'not-found': EXIT.refused,
+  conflict: EXIT.refused,
+  'prefetch-unavailable': EXIT.retryLater,
+};
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Problems of our own set-up, as opposed to problems with the input. */
-const SETUP_PROBLEMS: ReadonlySet<KneeTumorError['code']> = new Set(['config-invalid', 'model-invalid', 'execution-provider-unavailable', 'internal']);
+export function exitCodeFor(error: KneeTumorError): ExitCode {
+  return EXIT_FOR_ERROR[error.code];
+}
 
-export function exitCodeFor(error: KneeTumorError): number {
-  if (error.retryable) return EXIT.retryLater;
-  return SETUP_PROBLEMS.has(error.code) ? EXIT.internal : EXIT.refused;
+/** A numeric option, or a usage error that says what the option must be. */
+export function numberOption(name: string, text: string | undefined, valid: (value: number) => boolean, rule: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !valid(value)) throw new UsageError(`--${name} must be ${rule}, got "${text}"`);
+  return value;
+}
+
+/** A choice option, or a usage error that lists the choices. */
+export function choiceOption<T extends string>(name: string, text: string | undefined, choices: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(text)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got "${text}"`);
+  return text as T;
+}
+
+/** Creates the output folder and checks it is writable before any work is done. */
+export async function prepareOutputFolder(folder: string): Promise<void> {
+  try {
+    await mkdir(folder, { recursive: true });
+    await access(folder, constants.W_OK);
+  } catch (cause) {
+    throw new KneeTumorError('output-unwritable', `cannot write to ${folder}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  }
 }
 
 /** node:util parseArgs throws these for an unknown option or a missing value. */
@@ -29,9 +90,9 @@ function isArgumentError(error: unknown): error is Error {
 }
 
 /** Prints an error the way every subcommand does, with JSON on stdout when asked for JSON. */
-export function reportFailure(error: unknown, json: boolean): number {
+export function reportFailure(error: unknown, json: boolean, usage?: string): ExitCode {
   if (error instanceof UsageError || isArgumentError(error)) {
-    process.stderr.write(`knee-tumor: ${error.message}\n`);
+    process.stderr.write(`knee-tumor: ${error.message}\n${usage ? `${usage}\n` : ''}`);
     return EXIT.usage;
   }
   if (isKneeTumorError(error)) {
@@ -40,5 +101,5 @@ export function reportFailure(error: unknown, json: boolean): number {
     return exitCodeFor(error);
   }
   process.stderr.write(`knee-tumor: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-  return EXIT.internal;
+  return EXIT.setup;
 }

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_OPTIONS, generateReferenceSet } from '../../../models/phantoms/generate';
-import { isKneeTumorError, KneeTumorError } from '../errors';
+import { EXIT, numberOption, prepareOutputFolder, reportFailure, UsageError } from './output';
 
 const USAGE = `Usage: knee-tumor phantoms --out DIR [options]
 
@@ -23,23 +23,13 @@ Options:
 `;
 
 function whole(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) throw new KneeTumorError('bad-request', `--${name} must be a whole number, got "${text}"`);
-  return value;
-}
-
-function fraction(text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new KneeTumorError('bad-request', `--tumor-fraction must be a number from 0 to 1, got "${text}"`);
-  return value;
+  return numberOption(name, text, (n) => Number.isSafeInteger(n) && n >= 0, 'a whole number') ?? fallback;
 }
 
 function size(values: { size?: string; width?: string; height?: string }): { width: number; height: number } {
   if (values.size !== undefined) {
     const match = /^(\d+)x(\d+)$/i.exec(values.size.trim());
-    if (!match) throw new KneeTumorError('bad-request', `--size must look like 1100x1400, got "${values.size}"`);
+    if (!match) throw new UsageError(`--size must look like 1100x1400, got "${values.size}"`);
     return { width: Number(match[1]), height: Number(match[2]) };
   }
   return { width: whole('width', values.width, DEFAULT_OPTIONS.width), height: whole('height', values.height, DEFAULT_OPTIONS.height) };
@@ -65,18 +55,22 @@ export async function phantomsCommand(argv: string[]): Promise<number> {
     });
     if (values.help) {
       process.stdout.write(USAGE);
-      return 0;
+      return EXIT.ok;
     }
-    if (!values.out) throw new KneeTumorError('bad-request', '--out is required');
-    const started = Date.now();
-    const patients = whole('patients', values.patients, 100);
-    const set = await generateReferenceSet({
+    if (!values.out) throw new UsageError('--out is required');
+    const options = {
       out: values.out,
       seed: whole('seed', values.seed, 1),
-      patients,
+      patients: whole('patients', values.patients, 100),
       firstIndex: whole('first-index', values['first-index'], 0),
-      tumorFraction: fraction(values['tumor-fraction'], DEFAULT_OPTIONS.tumorFraction),
+      tumorFraction:
+        numberOption('tumor-fraction', values['tumor-fraction'], (f) => f >= 0 && f <= 1, 'a number from 0 to 1') ?? DEFAULT_OPTIONS.tumorFraction,
       ...size(values),
+    };
+    await prepareOutputFolder(values.out);
+    const started = Date.now();
+    const set = await generateReferenceSet({
+      ...options,
       onPatient: values.quiet
         ? undefined
         : (done, total) => {
@@ -85,16 +79,8 @@ export async function phantomsCommand(argv: string[]): Promise<number> {
     });
     const tumors = set.patients.filter((p) => p.tumor).length;
     process.stdout.write(`wrote ${set.patients.length} patients (${tumors} with a tumor) to ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    return 0;
+    return EXIT.ok;
   } catch (error) {
-    if (isKneeTumorError(error)) {
-      process.stderr.write(`phantoms: ${error.reason}\n`);
-      return error.code === 'bad-request' ? 2 : 1;
-    }
-    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`phantoms: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw error;
+    return reportFailure(error, false, USAGE);
   }
 }

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parseBoxesCsv, parseLabelMe, type ImageAnnotation } from '../training-set/annotations';
 import { itemsFromReference, itemsFromSite, type TrainingItem } from '../training-set/items';
 import { writeTrainingSet } from '../training-set/write';
-import { EXIT, reportFailure, UsageError } from './output';
+import { EXIT, prepareOutputFolder, reportFailure, UsageError } from './output';
 
 export const TRAINING_SET_USAGE = `knee-tumor training-set --out <dir> (--reference <reference.json> | --dicom <folder> (--csv <boxes.csv> | --labelme <folder>))`;
 
@@ -68,6 +68,7 @@ export async function trainingSetCommand(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     if (!values.out) throw new UsageError(`--out is required; usage: ${TRAINING_SET_USAGE}`);
+    await prepareOutputFolder(values.out);
     const items = await collectItems(values);
     const progressEvery = Math.max(1, Math.round(items.length / 20));
     const labels = await writeTrainingSet(items, values.out, (done, total) => {
