@@ -1,10 +1,15 @@
 /**
- * Card builders (pure): what a clinician sees for one study. A finding is a warning, no tumor is
- * info, a running analysis is info, and a study we could not analyse says why. Every card links
- * to the SMART viewer with the study (and report) in appContext.
+ * Card builders (pure): what a clinician sees for one study. A finding on the patient's most
+ * recent study by a model for clinical evaluation is a warning; everything else is info: no tumor,
+ * a finding on an earlier study (still shown, but not as today's alert), any result of a
+ * demonstration model (which says it was trained on synthetic images), a running analysis, and a
+ * study we could not analyse (with the reason). Every card links to the SMART viewer with the
+ * study (and report) in appContext.
  */
 import { createHash } from 'node:crypto';
-import { AI_NOTICE } from '../server/src/domain/analysis';
+import { AI_NOTICE, DEMONSTRATION_MODEL_NOTICE } from '../server/src/domain/analysis';
+import { CONFIDENCE_MEANING, NEXT_STEP_DEMONSTRATION, NEXT_STEP_NEGATIVE, NEXT_STEP_POSITIVE, VIEW_WORDS, capitalised, evidenceClause, kneeWords } from '../server/src/domain/wording';
+import { findingFacts, type ReportReading } from '../server/src/fhir/read-report';
 import type { Card, Link } from './types';
 
 export const SUMMARY_MAX = 139;
@@ -21,13 +26,11 @@ export interface StudyRef {
   started?: string;
 }
 
-export interface ReportSummary {
-  /** "DiagnosticReport/<id>". */
-  report: string;
-  positive: boolean;
-  conclusion: string;
-  /** "name version" of the model. */
-  model: string;
+/** A study's report as its card shows it. */
+export interface StudyResult {
+  reading: ReportReading;
+  /** False when the patient has a more recent knee study that we report on. */
+  latest: boolean;
 }
 
 export const OVERRIDE_REASONS = [
@@ -46,8 +49,8 @@ function shorten(text: string): string {
   return text.length <= SUMMARY_MAX ? text : `${text.slice(0, SUMMARY_MAX - 1)}…`;
 }
 
-function studyDate(study: StudyRef): string {
-  return study.started ? ` of ${study.started.slice(0, 10)}` : '';
+function studyDate(started: string | undefined): string {
+  return started ? ` of ${started.slice(0, 10)}` : '';
 }
 
 function viewerLink(settings: CardSettings, study: StudyRef, report?: string): Link {
@@ -68,20 +71,47 @@ export function resultCardUuid(report: string): string {
   return cardUuid('result', report);
 }
 
-export function resultCard(settings: CardSettings, study: StudyRef, result: ReportSummary): Card {
-  const detail = [
-    `**${result.conclusion}**`,
-    `Knee radiographs${studyDate(study)}, preliminary AI report (${result.model}).`,
+/** "Possible bone tumor, left knee (lateral view), radiographs of 2026-11-25", said of the study as a whole. */
+function resultSummary(study: StudyRef, { reading, latest }: StudyResult): string {
+  const facts = findingFacts(reading);
+  const knee = kneeWords(reading.laterality);
+  const earlier = latest ? '' : 'earlier ';
+  const date = studyDate(reading.studyDate ?? study.started);
+  const finding = reading.positive
+    ? `Possible bone tumor, ${knee}${facts?.top ? ` (${VIEW_WORDS[facts.top.view]} view)` : ''}, ${earlier}radiographs${date}`
+    : `No bone tumor detected by the AI on the ${earlier}${knee} radiographs${date}`;
+  return reading.intendedUse === 'demonstration' ? `Demonstration model (synthetic training images): ${finding.charAt(0).toLowerCase()}${finding.slice(1)}` : finding;
+}
+
+/** What the summary does not say: which kind of model, whether newer radiographs exist, the evidence, the next step. */
+function resultDetail({ reading, latest }: StudyResult): string {
+  const facts = findingFacts(reading);
+  // Without the Observations the report's conclusion stands in, and it begins with the demonstration notice itself.
+  return [
+    reading.intendedUse === 'demonstration' && facts ? `**${DEMONSTRATION_MODEL_NOTICE}**` : undefined,
+    reading.intendedUse === undefined ? 'The report does not record which kind of model made it, so its finding is shown for information only.' : undefined,
+    latest ? undefined : 'The patient has more recent knee radiographs: this is an earlier study, see the newer study first.',
+    facts ? `${capitalised(evidenceClause(facts))}. ${CONFIDENCE_MEANING}` : reading.conclusion,
+    `**Next step:** ${reading.intendedUse === 'demonstration' ? NEXT_STEP_DEMONSTRATION : reading.positive ? NEXT_STEP_POSITIVE : NEXT_STEP_NEGATIVE}`,
     `_${AI_NOTICE}_`,
-  ].join('\n\n');
+  ]
+    .filter((paragraph): paragraph is string => paragraph !== undefined)
+    .join('\n\n');
+}
+
+export function resultCard(settings: CardSettings, study: StudyRef, result: StudyResult): Card {
+  const { reading, latest } = result;
+  // Only a model meant for clinical evaluation may raise an alert, and only for the newest study.
+  const alert = reading.positive && latest && reading.intendedUse === 'clinical-evaluation';
   return {
-    uuid: resultCardUuid(result.report),
-    summary: shorten(result.conclusion),
-    detail,
-    indicator: result.positive ? 'warning' : 'info',
-    source: source(settings, result.model),
-    links: [viewerLink(settings, study, result.report)],
-    ...(result.positive ? { overrideReasons: OVERRIDE_REASONS } : {}),
+    uuid: resultCardUuid(reading.report),
+    summary: shorten(resultSummary(study, result)),
+    detail: resultDetail(result),
+    indicator: alert ? 'warning' : 'info',
+    source: source(settings, reading.intendedUse === 'demonstration' ? `${reading.model}, demonstration model` : reading.model),
+    links: [viewerLink(settings, study, reading.report)],
+    // A positive is worth the clinician's feedback whatever the indicator: it is stored with the model version.
+    ...(reading.positive ? { overrideReasons: OVERRIDE_REASONS } : {}),
   };
 }
 
@@ -89,7 +119,7 @@ export function inProgressCard(settings: CardSettings, study: StudyRef): Card {
   return {
     uuid: cardUuid('in-progress', study.studyInstanceUid),
     summary: 'Knee radiograph AI analysis in progress',
-    detail: `The knee radiographs${studyDate(study)} are being analysed for bone tumors. The result appears here when it is ready.`,
+    detail: `The knee radiographs${studyDate(study.started)} are being analysed for bone tumors. The result appears here when it is ready.`,
     indicator: 'info',
     source: source(settings),
     links: [viewerLink(settings, study)],
@@ -100,7 +130,7 @@ export function couldNotAnalyseCard(settings: CardSettings, study: StudyRef, rea
   return {
     uuid: cardUuid('could-not-analyse', study.studyInstanceUid, reason),
     summary: shorten(`Could not analyse the knee radiographs: ${reason}`),
-    detail: `The AI second reader could not analyse the knee radiographs${studyDate(study)}: ${reason}. No AI result is available; read the images as usual.`,
+    detail: `The AI second reader could not analyse the knee radiographs${studyDate(study.started)}: ${reason}. No AI result is available; read the images as usual.`,
     indicator: 'info',
     source: source(settings),
     links: [viewerLink(settings, study)],

@@ -1,17 +1,18 @@
 /**
- * The patient's recent ImagingStudies and our DiagnosticReports: from prefetch when the CDS
- * client sent it, else from its FHIR server with the fhirAuthorization it gave. Neither: 412,
- * as CDS Hooks asks.
+ * The patient's recent ImagingStudies and our DiagnosticReports with their Observations: from
+ * prefetch when the CDS client sent it, else from its FHIR server with the fhirAuthorization it
+ * gave. Neither: 412, as CDS Hooks asks.
  */
-import type { Bundle, DiagnosticReport, FhirResource, ImagingStudy } from 'fhir/r4';
+import type { Bundle, DiagnosticReport, FhirResource, ImagingStudy, Observation } from 'fhir/r4';
 import { KneeTumorError, isKneeTumorError } from '../server/src/errors';
 import { SYSTEMS } from '../server/src/fhir/codes';
 import { createFhirClient } from '../server/src/fhir/client';
 import type { HookRequest, PatientData } from './types';
 
+/** The reports' Observations (_include) carry the view and the confidence the cards speak of. */
 export const PREFETCH = {
   kneeStudies: 'ImagingStudy?patient=Patient/{{context.patientId}}&_sort=-started&_count=10',
-  analysisReports: `DiagnosticReport?patient=Patient/{{context.patientId}}&identifier=${encodeURIComponent(SYSTEMS.analysisId)}|&_sort=-issued&_count=10`,
+  analysisReports: `DiagnosticReport?patient=Patient/{{context.patientId}}&identifier=${encodeURIComponent(SYSTEMS.analysisId)}|&_sort=-issued&_count=10&_include=DiagnosticReport:result`,
 } as const;
 
 /** Replaces {{context.x}} tokens with the hook's context values. */
@@ -53,5 +54,7 @@ export async function patientData(request: HookRequest, timeoutMs: number): Prom
   return {
     studies: resourcesOf<ImagingStudy>(studies, 'ImagingStudy'),
     reports: resourcesOf<DiagnosticReport>(reports, 'DiagnosticReport').filter((r) => r.identifier?.some((i) => i.system === SYSTEMS.analysisId)),
+    // An EHR that leaves out the included Observations still gets cards, worded from the reports alone.
+    observations: resourcesOf<Observation>(reports, 'Observation'),
   };
 }

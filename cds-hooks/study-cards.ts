@@ -1,13 +1,15 @@
 /**
  * Chooses the card of each recent study of the patient (pure): its AI report if one exists, else
  * the state of its job. Studies that are not knee radiographs (refused by the pipeline) and
- * studies never triggered get no card.
+ * studies never triggered get no card. Cards come newest study first, and only the newest study
+ * with a card counts as the latest: an earlier study's result says it is earlier and never alerts.
  */
 import type { DiagnosticReport, ImagingStudy } from 'fhir/r4';
 import type { ErrorCode } from '../server/src/errors';
 import { SYSTEMS } from '../server/src/fhir/codes';
 import type { Job } from '../server/src/jobs/store';
-import { couldNotAnalyseCard, inProgressCard, resultCard, type CardSettings, type ReportSummary, type StudyRef } from './cards';
+import { readReport, type ReportReading } from '../server/src/fhir/read-report';
+import { couldNotAnalyseCard, inProgressCard, resultCard, type CardSettings, type StudyRef } from './cards';
 import type { Card, PatientData } from './types';
 
 /** Refusals that mean "not a study for this method": a card would only be noise. */
@@ -19,19 +21,10 @@ function studyUid(study: ImagingStudy): string | undefined {
 }
 
 /** The analysis key is "StudyInstanceUID/model name/model version" (see analysisKey). */
-function reportKey(report: DiagnosticReport): { studyInstanceUid: string; model: string } | undefined {
+function reportKey(report: DiagnosticReport): { studyInstanceUid: string } | undefined {
   const value = report.identifier?.find((i) => i.system === SYSTEMS.analysisId)?.value;
   const [uid, name, version] = value?.split('/') ?? [];
-  return uid && name && version ? { studyInstanceUid: uid, model: `${name} ${version}` } : undefined;
-}
-
-function summarise(report: DiagnosticReport, model: string): ReportSummary {
-  return {
-    report: `DiagnosticReport/${report.id}`,
-    positive: (report.conclusionCode?.length ?? 0) > 0,
-    conclusion: report.conclusion ?? 'AI result available',
-    model,
-  };
+  return uid && name && version ? { studyInstanceUid: uid } : undefined;
 }
 
 /** The StudyInstanceUIDs a hook reports on, most recent first. */
@@ -48,24 +41,28 @@ export function recentStudies(data: PatientData, limit: number): StudyRef[] {
       studies.set(key.studyInstanceUid, { studyInstanceUid: key.studyInstanceUid, imagingStudy: report.imagingStudy?.[0]?.reference, started: report.effectiveDateTime });
     }
   }
-  return [...studies.values()].slice(0, limit);
+  // A study known only from its report goes by its date too; undated studies come last.
+  return [...studies.values()].sort((a, b) => (b.started ?? '').localeCompare(a.started ?? '')).slice(0, limit);
 }
 
+/** `studies` newest first, as recentStudies gives them. */
 export function studyCards(settings: CardSettings, data: PatientData, jobs: Map<string, Job>, studies: StudyRef[]): Card[] {
-  const latestReport = new Map<string, ReportSummary>();
+  const latestReport = new Map<string, ReportReading>();
   const byIssued = [...data.reports].sort((a, b) => (a.issued ?? '').localeCompare(b.issued ?? ''));
   for (const report of byIssued) {
     const key = reportKey(report);
-    if (key && report.status !== 'entered-in-error') latestReport.set(key.studyInstanceUid, summarise(report, key.model));
+    if (key && report.status !== 'entered-in-error') latestReport.set(key.studyInstanceUid, readReport(report, data.observations));
   }
-  return studies.flatMap((study): Card[] => {
-    const report = latestReport.get(study.studyInstanceUid);
-    if (report) return [resultCard(settings, study, report)];
+  const cards: Card[] = [];
+  for (const study of studies) {
+    const latest = cards.length === 0;
+    const reading = latestReport.get(study.studyInstanceUid);
     const job = jobs.get(study.studyInstanceUid);
-    if (job?.state === 'queued' || job?.state === 'running') return [inProgressCard(settings, study)];
-    if (job?.state === 'failed' && job.errorCode && !NOT_OUR_STUDY.has(job.errorCode)) {
-      return [couldNotAnalyseCard(settings, study, job.errorReason ?? job.errorCode)];
+    if (reading) cards.push(resultCard(settings, study, { reading, latest }));
+    else if (job?.state === 'queued' || job?.state === 'running') cards.push(inProgressCard(settings, study));
+    else if (job?.state === 'failed' && job.errorCode && !NOT_OUR_STUDY.has(job.errorCode)) {
+      cards.push(couldNotAnalyseCard(settings, study, job.errorReason ?? job.errorCode));
     }
-    return [];
-  });
+  }
+  return cards;
 }

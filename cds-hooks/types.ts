@@ -1,6 +1,6 @@
 /** CDS Hooks 2.0 shapes: the request a CDS client sends, and cards and services we answer with. */
 import { z } from 'zod';
-import type { Bundle, DiagnosticReport, FhirResource, ImagingStudy } from 'fhir/r4';
+import type { Bundle, DiagnosticReport, FhirResource, ImagingStudy, Observation } from 'fhir/r4';
 import type { JobStore } from '../server/src/jobs/store';
 
 export const HookRequestSchema = z.object({
@@ -58,6 +58,8 @@ export interface HookResponse {
 export interface PatientData {
   studies: ImagingStudy[];
   reports: DiagnosticReport[];
+  /** The reports' Observations, when the prefetch or the query included them. */
+  observations: Observation[];
 }
 
 /** Everything a hook needs besides the request; no hook waits for inference. */

@@ -4,38 +4,8 @@ export type ViewName = 'AP' | 'LATERAL';
 export const VIEWS: readonly ViewName[] = ['AP', 'LATERAL'];
 export const VIEW_LABELS: Record<ViewName, string> = { AP: 'AP', LATERAL: 'Lateral' };
 
-export interface LesionBox {
-  /** The lesion Observation's id: boxes are drawn keyed by it. */
-  id: string;
-  /** Image pixels of the SOP instance, (x, y) the top-left corner. */
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  confidence: number;
-  foldsAgreeing: number;
-  foldCount: number;
-}
-
-export interface ViewResult {
-  view: ViewName;
-  sopInstanceUid: string;
-  score: number;
-  positive: boolean;
-  boxes: LesionBox[];
-}
-
-export interface StudyResult {
-  /** "DiagnosticReport/<id>" */
-  report: string;
-  conclusion: string;
-  positive: boolean;
-  score: number;
-  operatingThreshold: number;
-  model: string;
-  issued?: string;
-  views: Partial<Record<ViewName, ViewResult>>;
-}
+/** A lesion box, a view's finding and the whole report, as the server's reader gives them. */
+export type { ReportLesion as LesionBox, ReportView as ViewResult, ReportReading as StudyResult } from '../../server/src/fhir/read-report';
 
 export interface StudyItem {
   imagingStudyId: string;

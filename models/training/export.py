@@ -39,6 +39,12 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--name", default="knee-tumor-yolov5")
     p.add_argument("--version", default="0.0.0")
     p.add_argument("--model-card", help="model card path relative to the manifest")
+    p.add_argument(
+        "--training-data",
+        choices=["synthetic", "clinical"],
+        default="synthetic",
+        help="what the folds were trained on (default synthetic: a demonstration model, the safe side)",
+    )
     p.add_argument("--score-threshold", type=float, default=0.01)
     p.add_argument("--operating-threshold", type=float, help="override the threshold chosen in training")
     p.add_argument("--seed", type=int, default=0)
@@ -108,6 +114,7 @@ def main(argv: List[str]) -> int:
         score_threshold=args.score_threshold,
         operating_threshold=threshold,
         model_card=args.model_card,
+        training_data=args.training_data,
     )
     write_manifest(fields, files, manifest_path)
     print(f"manifest: {manifest_path}")

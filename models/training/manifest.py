@@ -32,6 +32,7 @@ class ManifestFields:
     precision: str
     score_threshold: float
     operating_threshold: float
+    training_data: str = "synthetic"
     model_card: Optional[str] = None
 
 
@@ -52,6 +53,9 @@ def build_manifest(fields: ManifestFields, fold_files: List[Path], manifest_path
         "version": fields.version,
         "description": fields.description,
         "notForClinicalUse": True,
+        "trainingData": fields.training_data,
+        # Phantom-trained folds only show how the product works; real-data folds await a site's validation.
+        "intendedUse": "demonstration" if fields.training_data == "synthetic" else "clinical-evaluation",
         "input": {"size": fields.img, "name": INPUT_NAME, "letterboxPadValue": 0},
         "output": {"name": OUTPUT_NAME, "layout": "yolov5"},
         "classNames": ["tumor"],

@@ -91,7 +91,7 @@ step "train 5 folds: YOLOv5${SIZE} at ${IMG} px, up to ${EPOCHS} epochs"
 
 step "export ONNX folds and the manifest to ${MODEL_DIR}"
 "$PYTHON" models/training/export.py --weights "$WORK/run" --out "$MODEL_DIR" --name "$NAME" --version "$VERSION" \
-  --model-card MODEL_CARD.md
+  --model-card MODEL_CARD.md --training-data synthetic
 cp "$WORK/run/summary.json" "$MODEL_DIR/training-summary.json"
 
 step "analyse every held-out study with the ensemble"

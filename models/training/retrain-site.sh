@@ -31,5 +31,5 @@ node "$root/bin/knee-tumor.js" training-set --dicom "$dicom" "${boxes[@]}" --out
 "$PYTHON" "$root/models/training/train.py" --data "$work/train-set" --out "$work/run" --img "${IMG:-1280}" \
   --size "${SIZE:-s}" --epochs "${EPOCHS:-100}" --patience "${PATIENCE:-20}" --folds 5 --batch "${BATCH:-16}"
 "$PYTHON" "$root/models/training/export.py" --weights "$work/run" --out "$out" --name "${NAME:-knee-tumor-site}" \
-  --version "${VERSION:-0.1.0}"
+  --version "${VERSION:-0.1.0}" --training-data clinical
 echo "model: $out/manifest.json (training log and out-of-fold results: $work/run)"

@@ -36,6 +36,20 @@ export const ModelConfigSchema = z.object({
   merge: z.enum(['nms', 'wbf']).optional(),
   /** Threads onnxruntime may use per session on the CPU provider (0 = its default). */
   cpuThreads: z.number().int().nonnegative().default(0),
+  /**
+   * Lets the CDS service run a demonstration model (manifest intendedUse "demonstration", trained
+   * on synthetic images), whose findings on real radiographs mean nothing: for demos only.
+   */
+  allowDemonstrationModel: z.boolean().default(false),
+});
+
+/** How a study is admitted to the analysis. */
+export const AnalysisConfigSchema = z.object({
+  /**
+   * Analyse, and flag body-part-unconfirmed, a study whose attributes neither confirm the knee nor
+   * name another part and for which no knee radiograph order is known; refused when false.
+   */
+  acceptUnconfirmedBodyPart: z.boolean().default(false),
 });
 
 export const FhirConfigSchema = z.object({
@@ -88,6 +102,8 @@ export const JobsConfigSchema = z.object({
   databasePath: z.string().min(1).default('knee-tumor-jobs.sqlite'),
   /** Attempts before a job that keeps meeting a retryable error is marked failed. */
   maxAttempts: z.number().int().positive().default(8),
+  /** Attempts for a study the PACS does not list: it may still be arriving, or the UID is wrong. */
+  missingStudyAttempts: z.number().int().positive().default(4),
   /** Backoff before the n-th retry: initialBackoffMs x 2^(n-1), capped at maxBackoffMs. */
   initialBackoffMs: z.number().int().positive().default(5000),
   maxBackoffMs: z.number().int().positive().default(600000),
@@ -108,6 +124,7 @@ export const TriggersConfigSchema = z.object({
 export const ConfigSchema = z.object({
   pacs: PacsConfigSchema.optional(),
   model: ModelConfigSchema.default(ModelConfigSchema.parse({})),
+  analysis: AnalysisConfigSchema.default(AnalysisConfigSchema.parse({})),
   fhir: FhirConfigSchema.optional(),
   service: ServiceConfigSchema.optional(),
   smart: SmartConfigSchema.optional(),
@@ -119,6 +136,7 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 export type PacsConfig = z.infer<typeof PacsConfigSchema>;
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+export type AnalysisConfig = z.infer<typeof AnalysisConfigSchema>;
 export type FhirConfig = z.infer<typeof FhirConfigSchema>;
 export type HttpAuth = z.infer<typeof HttpAuthSchema>;
 export type CdsClientConfig = z.infer<typeof CdsClientSchema>;
@@ -148,6 +166,9 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const model: Record<string, unknown> = {};
   if (env.KNEE_TUMOR_MODEL) model.manifestPath = env.KNEE_TUMOR_MODEL;
   if (env.KNEE_TUMOR_EXECUTION_PROVIDER) model.executionProvider = env.KNEE_TUMOR_EXECUTION_PROVIDER;
+  const allowDemonstration = env.KNEE_TUMOR_ALLOW_DEMONSTRATION_MODEL;
+  // Anything but "true" or "false" is passed on as it is, so that validation names it.
+  if (allowDemonstration) model.allowDemonstrationModel = allowDemonstration === 'true' ? true : allowDemonstration === 'false' ? false : allowDemonstration;
   if (Object.keys(model).length > 0) config.model = model;
   if (env.KNEE_TUMOR_FHIR_URL) {
     config.fhir = { baseUrl: env.KNEE_TUMOR_FHIR_URL };

@@ -14,7 +14,7 @@ async function start(): Promise<void> {
   const config = loadConfig(process.env);
   if (!config.pacs) throw new KneeTumorError('config-invalid', 'the service needs pacs.dicomWebUrl (KNEE_TUMOR_DICOMWEB_URL)');
   if (!config.service) throw new KneeTumorError('config-invalid', 'the service needs the service section (KNEE_TUMOR_BASE_URL, KNEE_TUMOR_PORT)');
-  const { analyse, detector } = await loadPacsAnalysis(config.pacs, config.model, (message) => jsonLog('execution-provider-fallback', { message }));
+  const { analyse, detector } = await loadPacsAnalysis(config.pacs, config.model, config.analysis, (message) => jsonLog('execution-provider-fallback', { message }));
   const service = createService(config, analyse, detector.identity);
   const server = service.app.listen(config.service.port, () => {
     jsonLog('listening', { port: config.service?.port, model: `${detector.identity.name}@${detector.identity.version}`, executionProvider: detector.executionProvider });

@@ -9,12 +9,14 @@ import type { Express } from 'express';
 import { CDS_SERVICES } from '../../cds-hooks/services';
 import { createCdsAuthenticator } from '../../cds-hooks/auth';
 import { createFeedbackStore, type FeedbackStore } from '../../cds-hooks/feedback';
+import { kneeOrderOfStudy } from '../../cds-hooks/knee-orders';
 import { createApp } from './app';
 import type { Config } from './config';
-import type { AnalysisResult, ModelIdentity } from './domain/analysis';
+import { isDemonstrationModel, type AnalysisResult, type ModelIdentity } from './domain/analysis';
 import { KneeTumorError } from './errors';
 import { DicomWebClient } from './dicomweb/client';
 import { createFhirClient } from './fhir/client';
+import type { StudyContext } from './pipeline/locate-study';
 import { writeReport } from './fhir/write-report';
 import { openDatabase } from './jobs/database';
 import { createJobStore, type JobStore } from './jobs/store';
@@ -26,7 +28,8 @@ import type { ViewerRouterDeps } from './viewer/router';
 /** The built SMART app: dist/client beside dist/server (this file runs from dist/server/src). */
 const CLIENT_DIR = path.resolve(__dirname, '../../client');
 
-export type Analyse = (studyInstanceUid: string) => Promise<AnalysisResult>;
+/** The analysis of one study; `context` is what the EHR knows of it (the order that can confirm the knee). */
+export type Analyse = (studyInstanceUid: string, context?: StudyContext) => Promise<AnalysisResult>;
 
 export interface KneeTumorService {
   app: Express;
@@ -39,7 +42,23 @@ export interface KneeTumorService {
   stop(): Promise<void>;
 }
 
+/**
+ * A demonstration model's findings on real radiographs mean nothing, so a service connected to a
+ * real PACS and EHR must not run one by accident. It is the configuration that is wrong (the model
+ * itself is valid and the CLI runs it), hence config-invalid.
+ */
+function assertModelAllowed(config: Config, model: ModelIdentity): void {
+  if (isDemonstrationModel(model) && !config.model.allowDemonstrationModel) {
+    throw new KneeTumorError(
+      'config-invalid',
+      `the model ${model.name} ${model.version} is a demonstration model (trained on ${model.trainingData} images): its findings on real radiographs are not meaningful. ` +
+        'Point model.manifestPath (KNEE_TUMOR_MODEL) at a model for clinical evaluation, or, for a demonstration only, set model.allowDemonstrationModel (KNEE_TUMOR_ALLOW_DEMONSTRATION_MODEL=true)',
+    );
+  }
+}
+
 export function createService(config: Config, analyse: Analyse, model: ModelIdentity, log: Log = jsonLog): KneeTumorService {
+  assertModelAllowed(config, model);
   const { fhir: fhirConfig, service } = config;
   if (!fhirConfig || !service) throw new KneeTumorError('config-invalid', 'the CDS service needs the fhir and service sections');
   const db = openDatabase(config.jobs.databasePath);
@@ -47,7 +66,9 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
   const jobs = createJobStore(db, modelKey);
   const feedback = createFeedbackStore(db, modelKey);
   const fhir = createFhirClient(fhirConfig);
-  const worker = createJobWorker({ store: jobs, analyse, writeReport: (result) => writeReport(fhir, result), policy: config.jobs, log });
+  // A knee radiograph order for the study confirms the knee where its images' attributes do not.
+  const analyseWithOrder = async (uid: string) => analyse(uid, { kneeOrder: await kneeOrderOfStudy(fhir, uid) });
+  const worker = createJobWorker({ store: jobs, analyse: analyseWithOrder, writeReport: (result) => writeReport(fhir, result), policy: config.jobs, log });
   // The viewer needs both whose tokens to trust and a PACS to render from; without them it is not served.
   const viewer: ViewerRouterDeps | undefined =
     config.smart && config.pacs

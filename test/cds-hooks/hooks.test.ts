@@ -4,7 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import type { Bundle, DiagnosticReport, FhirResource, ImagingStudy } from 'fhir/r4';
+import type { Bundle, FhirResource, ImagingStudy } from 'fhir/r4';
+import { PREFETCH, resolveTemplate } from '../../cds-hooks/patient-data';
+import { AI_NOTICE, DEMONSTRATION_MODEL_NOTICE, type ModelIdentity } from '../../server/src/domain/analysis';
 import { createService, type KneeTumorService } from '../../server/src/service';
 import { createFhirClient } from '../../server/src/fhir/client';
 import { writeReport } from '../../server/src/fhir/write-report';
@@ -12,7 +14,7 @@ import { KneeTumorError } from '../../server/src/errors';
 import { silentLog } from '../../server/src/log';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server';
 import { registerStudy } from '../support/fhir-fixtures';
-import { sampleAnalysis } from '../support/analysis-fixture';
+import { DEMONSTRATION_MODEL, sampleAnalysis } from '../support/analysis-fixture';
 import { createTestCdsClient, type TestCdsClient } from '../support/cds-client';
 import { SERVICE_BASE, TEST_MODEL, testConfig } from '../support/service-config';
 
@@ -30,19 +32,31 @@ afterAll(async () => {
   await fhir.stop();
 });
 
-async function patientWithReport(positive: boolean): Promise<{ patientId: string; uid: string; report: string }> {
-  const uid = `1.2.840.99.${Math.floor(Math.random() * 1e9)}`;
+const newUid = () => `1.2.840.99.${Math.floor(Math.random() * 1e9)}`;
+const writeAnalysis = (uid: string, positive: boolean, model?: ModelIdentity) =>
+  writeReport(createFhirClient({ baseUrl: fhir.baseUrl, timeoutMs: 3000 }), sampleAnalysis({ studyInstanceUid: uid, positive, model }));
+
+async function patientWithReport(positive: boolean, model?: ModelIdentity): Promise<{ patientId: string; uid: string; report: string }> {
+  const uid = newUid();
   const { patientId } = await registerStudy(fhir, uid);
-  const { report } = await writeReport(createFhirClient({ baseUrl: fhir.baseUrl, timeoutMs: 3000 }), sampleAnalysis({ studyInstanceUid: uid, positive }));
+  const { report } = await writeAnalysis(uid, positive, model);
   return { patientId, uid, report };
 }
 
+/** The prefetch an EHR fills from our templates (the reports with their Observations). */
 async function prefetchFor(patientId: string): Promise<Record<string, Bundle<FhirResource>>> {
-  const studies = await fhir.search<ImagingStudy>(`ImagingStudy?patient=Patient/${patientId}`);
-  const reports = await fhir.search<DiagnosticReport>(`DiagnosticReport?patient=Patient/${patientId}`);
   const bundle = (resources: FhirResource[]): Bundle<FhirResource> => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
-  return { kneeStudies: bundle(studies), analysisReports: bundle(reports) };
+  const search = (template: string) => fhir.search<FhirResource>(resolveTemplate(template, { patientId }));
+  return { kneeStudies: bundle(await search(PREFETCH.kneeStudies)), analysisReports: bundle(await search(PREFETCH.analysisReports)) };
 }
+
+async function patientViewCards(patientId: string, prefetch?: Record<string, Bundle<FhirResource>>) {
+  const response = await callHook('knee-tumor-patient-view', hookBody('patient-view', { patientId }, { prefetch: prefetch ?? (await prefetchFor(patientId)) }));
+  expect(response.status).toBe(200);
+  return response.body.cards as Array<{ summary: string; detail: string; indicator: string; overrideReasons?: unknown[] }>;
+}
+
+const count = (text: string, part: string) => text.split(part).length - 1;
 
 async function callHook(id: string, body: Record<string, unknown>) {
   const token = await ehr.token(`${SERVICE_BASE}/cds-services/${id}`);
@@ -84,14 +98,14 @@ describe('patient-view', () => {
     const [card, ...others] = response.body.cards;
     expect(others).toEqual([]);
     expect(card).toMatchObject({
-      summary: 'Possible bone tumor on the lateral view, confidence 0.93, 4/5 models agree.',
+      summary: 'Possible bone tumor, left knee (lateral view), radiographs of 2026-11-25',
       indicator: 'warning',
       source: { label: 'Knee bone tumor AI (knee-tumor 1.0.0)', url: 'https://knee-tumor.example.org/model-card' },
       links: [{ type: 'smart', url: 'https://viewer.knee-tumor.example.org/launch' }],
     });
     expect(card.uuid).toMatch(/^[0-9a-f-]{36}$/);
     expect(card.summary.length).toBeLessThan(140);
-    expect(card.detail).toContain('AI-generated result');
+    expect(count(card.detail, AI_NOTICE)).toBe(1);
     expect(JSON.parse(card.links[0].appContext)).toMatchObject({ studyInstanceUid: uid, diagnosticReport: report });
     expect(card.overrideReasons.length).toBeGreaterThan(0);
   });
@@ -106,7 +120,69 @@ describe('patient-view', () => {
       }),
     );
     expect(response.status).toBe(200);
-    expect(response.body.cards).toEqual([expect.objectContaining({ indicator: 'info', summary: 'No bone tumor detected (highest confidence 0.12, threshold 0.50).' })]);
+    expect(response.body.cards).toEqual([expect.objectContaining({ indicator: 'info', summary: 'No bone tumor detected by the AI on the left knee radiographs of 2026-11-25' })]);
+  });
+
+  it('a positive card adds to its summary: the evidence in words, what the confidence is not, and the next step', async () => {
+    const { patientId } = await patientWithReport(true);
+    const [card] = await patientViewCards(patientId);
+    if (!card) throw new Error('no card');
+    expect(card.detail).not.toContain(card.summary);
+    expect(card.detail).toContain("The AI's confidence 0.93 on the lateral view is at or above the operating threshold 0.50 (4 of 5 models agree).");
+    expect(card.detail).toContain('not a probability of cancer');
+    expect(card.detail).toContain('**Next step:** Review the images; if a lesion is confirmed, refer along the local bone-tumor pathway.');
+    expect(card.detail).not.toMatch(/synthetic/);
+  });
+
+  it('a demonstration model\'s cards are info and say it was trained on synthetic images, positive or not', async () => {
+    for (const positive of [true, false]) {
+      const { patientId } = await patientWithReport(positive, DEMONSTRATION_MODEL);
+      const [card, ...others] = await patientViewCards(patientId);
+      expect(others).toEqual([]);
+      expect(card?.indicator).toBe('info');
+      expect(card?.summary).toMatch(/^Demonstration model \(synthetic training images\): (possible bone tumor|no bone tumor detected)/);
+      expect(card?.summary.length).toBeLessThan(140);
+      expect(count(card?.detail ?? '', DEMONSTRATION_MODEL_NOTICE)).toBe(1);
+      expect(count(card?.detail ?? '', AI_NOTICE)).toBe(1);
+      // Feedback on a positive still counts: it is stored with the model version.
+      expect(card?.overrideReasons !== undefined).toBe(positive);
+    }
+  });
+
+  it('shows an earlier study after the newest one, saying it is earlier, and never as a warning', async () => {
+    const older = newUid();
+    const newer = newUid();
+    const { patientId } = await registerStudy(fhir, newer);
+    await fhir.create<ImagingStudy>({
+      resourceType: 'ImagingStudy',
+      status: 'available',
+      subject: { reference: `Patient/${patientId}` },
+      started: '2024-03-02T10:00:00Z',
+      identifier: [{ system: 'urn:dicom:uid', value: `urn:oid:${older}` }],
+    });
+    await writeAnalysis(older, true);
+    await writeAnalysis(newer, false);
+    const cards = await patientViewCards(patientId);
+    expect(cards.map((c) => [c.indicator, c.summary])).toEqual([
+      ['info', 'No bone tumor detected by the AI on the left knee radiographs of 2026-11-25'],
+      ['info', 'Possible bone tumor, left knee (lateral view), earlier radiographs of 2024-03-02'],
+    ]);
+    expect(cards[1]?.detail).toContain('The patient has more recent knee radiographs');
+  });
+
+  it('still words a card from the report alone when the EHR leaves out the Observations, and a report without the intended-use marker never alerts', async () => {
+    const { patientId } = await patientWithReport(true);
+    const prefetch = await prefetchFor(patientId);
+    const reportsOnly = { ...prefetch.analysisReports, entry: prefetch.analysisReports?.entry?.filter((e) => e.resource?.resourceType === 'DiagnosticReport') } as Bundle<FhirResource>;
+    const [card] = await patientViewCards(patientId, { ...prefetch, analysisReports: reportsOnly });
+    expect(card).toMatchObject({ indicator: 'warning', summary: 'Possible bone tumor, left knee, radiographs of 2026-11-25' });
+    const unmarked = {
+      ...reportsOnly,
+      entry: reportsOnly.entry?.map((e) => ({ resource: { ...e.resource, extension: (e.resource as { extension?: { url: string }[] }).extension?.filter((x) => !x.url.endsWith('/ai-model-intended-use')) } as FhirResource })),
+    };
+    const [old] = await patientViewCards(patientId, { ...prefetch, analysisReports: unmarked });
+    expect(old?.indicator).toBe('info');
+    expect(old?.detail).toContain('does not record which kind of model made it');
   });
 
   it('answers 412 when prefetch is absent and there is no FHIR server to ask, or it is down', async () => {

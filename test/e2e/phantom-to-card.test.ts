@@ -2,7 +2,8 @@
  * End to end with the shipped ensemble and nothing standing in: a fresh tumor phantom (a seed no
  * fold saw) is STOWed into a real Orthanc; its stable-study Lua callback triggers the service,
  * which locates the views over QIDO-RS, fetches them over WADO-RS, runs the five folds with TTA,
- * and writes the DiagnosticReport to the FHIR engine. patient-view then shows a warning card, and
+ * and writes the DiagnosticReport to the FHIR engine. patient-view then shows the finding as an info
+ * card that says the model is a demonstration model (the service runs it only when allowed), and
  * the report's lesion Observation boxes the reference lesion. (How often the ensemble is right on
  * fresh phantoms is test/models/shipped-model.test.ts's matter; the cards of every other outcome
  * are test/cds-hooks/hooks.test.ts's.)
@@ -25,11 +26,11 @@ beforeAll(async () => {
   stack = await startTriggeredService(
     async (_orthanc, config) => {
       if (!config.pacs) throw new Error('the test configuration names no PACS');
-      const { analyse, detector } = await loadPacsAnalysis(config.pacs, config.model, () => undefined);
+      const { analyse, detector } = await loadPacsAnalysis(config.pacs, config.model, config.analysis, () => undefined);
       threshold = detector.manifest.operatingThreshold;
       return { analyse, model: detector.identity, release: () => detector.release() };
     },
-    { model: { manifestPath: DEFAULT_MANIFEST, cpuThreads: 1 } },
+    { model: { manifestPath: DEFAULT_MANIFEST, cpuThreads: 1, allowDemonstrationModel: true } },
   );
 }, 120000);
 afterAll(() => stack?.stop());
@@ -56,7 +57,7 @@ function lesionBox(observation: Observation): { sopInstanceUid: string; box: Pix
   };
 }
 
-it('a tumor phantom: STOW -> stable study -> ensemble -> report boxing the lesion -> warning card', async () => {
+it('a tumor phantom: STOW -> stable study -> ensemble -> report boxing the lesion -> demonstration card', async () => {
   const [patient] = freshPhantoms(true, 1) as [GeneratedPatient];
   const { patientId, report } = await stowAndWait(patient);
   expect(report.conclusionCode?.[0]?.coding?.[0]?.code).toBe('126537000');
@@ -69,5 +70,11 @@ it('a tumor phantom: STOW -> stable study -> ensemble -> report boxing the lesio
   expect(localised).toBe(true);
 
   const cards = await stack.patientView(patientId);
-  expect(cards).toEqual([expect.objectContaining({ indicator: 'warning', summary: expect.stringMatching(/^Possible bone tumor on the (AP|lateral) view, confidence 0\.\d\d, [1-5]\/5 models agree\.$/) })]);
+  // The shipped ensemble is a demonstration model: its finding is shown, never as a warning.
+  expect(cards).toEqual([
+    expect.objectContaining({
+      indicator: 'info',
+      summary: expect.stringMatching(/^Demonstration model \(synthetic training images\): possible bone tumor, (left knee|right knee|knee) \((AP|lateral) view\), radiographs of 2026-11-25$/),
+    }),
+  ]);
 }, 180000);

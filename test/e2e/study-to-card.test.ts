@@ -34,7 +34,8 @@ it('STOW → stable study → report in FHIR → warning card on patient-view; t
   expect(reports[0]?.meta?.security?.[0]?.code).toBe('AIAST');
 
   const cards = await stack.patientView(patientId);
-  expect(cards).toEqual([expect.objectContaining({ indicator: 'warning', summary: 'Possible bone tumor on the lateral view, confidence 0.93, 4/5 models agree.' })]);
+  // RG3 states no laterality, so the card names no side.
+  expect(cards).toEqual([expect.objectContaining({ indicator: 'warning', summary: 'Possible bone tumor, knee (lateral view), radiographs of 2026-11-25' })]);
   expect(JSON.parse(cards[0]?.links[0]?.appContext ?? '{}')).toMatchObject({ studyInstanceUid: uid });
 
   const again = await Promise.all(

@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import type { Bundle, ElementDefinition, FhirResource, StructureDefinition } from 'fhir/r4';
 import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
 import { assertValidBundle } from '../../server/src/fhir/validate';
-import { sampleAnalysis } from '../support/analysis-fixture';
+import { profileProblems } from '../../server/src/fhir/profile-rules';
+import { MODEL_INTENDED_USE_EXTENSION } from '../../server/src/fhir/codes';
+import { DEMONSTRATION_MODEL, sampleAnalysis } from '../support/analysis-fixture';
 
 const dir = path.resolve(__dirname, '../../fhir-profiles');
 const read = <T>(file: string): T => JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as T;
@@ -17,6 +19,7 @@ const study = { patient: 'Patient/example', imagingStudy: 'ImagingStudy/example'
 const examples: Record<string, Bundle<FhirResource>> = {
   'Bundle-positive-left-knee.json': toFhirTransaction(sampleAnalysis(), study),
   'Bundle-negative-left-knee.json': toFhirTransaction(sampleAnalysis({ positive: false }), study),
+  'Bundle-positive-left-knee-demonstration-model.json': toFhirTransaction(sampleAnalysis({ model: DEMONSTRATION_MODEL }), study),
 };
 
 function includesPattern(actual: unknown, pattern: unknown): boolean {
@@ -64,6 +67,22 @@ describe('fhir-profiles', () => {
       expect(profile).toBeDefined();
       expect(profileViolations(resource, profile as StructureDefinition)).toEqual([]);
     }
+  });
+
+  it('the report and the Device carry the model\'s intended use, and our rules require it', () => {
+    for (const [file, intendedUse] of [['Bundle-positive-left-knee.json', 'clinical-evaluation'], ['Bundle-positive-left-knee-demonstration-model.json', 'demonstration']]) {
+      const example = read<Bundle<FhirResource>>(`examples/${file}`);
+      for (const type of ['DiagnosticReport', 'Device']) {
+        const resource = example.entry?.find((e) => e.resource?.resourceType === type)?.resource as FhirResource & { extension?: { url: string; valueCode?: string }[] };
+        expect(resource.extension?.filter((e) => e.url === MODEL_INTENDED_USE_EXTENSION)).toEqual([{ url: MODEL_INTENDED_USE_EXTENSION, valueCode: intendedUse }]);
+        const without = { ...resource, extension: resource.extension?.filter((e) => e.url !== MODEL_INTENDED_USE_EXTENSION) } as FhirResource;
+        expect(profileProblems(without)).toEqual([`${type}: the ai-model-intended-use extension (demonstration or clinical-evaluation) is required`]);
+        const unknown = { ...resource, extension: resource.extension?.map((e) => (e.url === MODEL_INTENDED_USE_EXTENSION ? { ...e, valueCode: 'clinical' } : e)) } as FhirResource;
+        expect(profileProblems(unknown)).toHaveLength(1);
+      }
+    }
+    const definition = read<StructureDefinition>('StructureDefinition-ai-model-intended-use.json');
+    expect(definition.url).toBe(MODEL_INTENDED_USE_EXTENSION);
   });
 
   it('detects a broken constraint', () => {

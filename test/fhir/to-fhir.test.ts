@@ -2,7 +2,8 @@ import type { Bundle, DiagnosticReport, FhirResource, Observation } from 'fhir/r
 import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
 import { assertValidBundle, validationProblems } from '../../server/src/fhir/validate';
 import { FINDING, SYSTEMS } from '../../server/src/fhir/codes';
-import { sampleAnalysis } from '../support/analysis-fixture';
+import { DEMONSTRATION_MODEL_NOTICE } from '../../server/src/domain/analysis';
+import { DEMONSTRATION_MODEL, sampleAnalysis } from '../support/analysis-fixture';
 
 const study = { patient: 'Patient/p1', imagingStudy: 'ImagingStudy/s1', started: '2026-11-25T09:00:00Z' };
 
@@ -29,7 +30,9 @@ describe('toFhirTransaction', () => {
     expect(report?.status).toBe('preliminary');
     expect(report?.code.coding?.[0]?.code).toBe('26395-4');
     expect(report?.conclusionCode?.[0]?.coding?.[0]?.code).toBe('126537000');
-    expect(report?.conclusion).toBe('Possible bone tumor on the lateral view, confidence 0.93, 4/5 models agree.');
+    expect(report?.conclusion).toMatch(
+      /^Possible bone tumor on the left knee: the AI's confidence 0\.93 on the lateral view is at or above the operating threshold 0\.50 \(4 of 5 models agree\)\. The confidence is the AI's score, not a probability of cancer; /,
+    );
     expect(report?.identifier?.[0]).toEqual({ system: SYSTEMS.analysisId, value: `${sampleAnalysis().studyInstanceUid}/knee-tumor/1.0.0` });
     expect(report?.text?.div).toContain('knee-tumor 1.0.0');
     expect(report?.imagingStudy).toEqual([{ reference: 'ImagingStudy/s1' }]);
@@ -52,8 +55,18 @@ describe('toFhirTransaction', () => {
 
   it('says no tumor detected, with no conclusionCode, when negative', () => {
     const [report] = resources<DiagnosticReport>(toFhirTransaction(sampleAnalysis({ positive: false }), study), 'DiagnosticReport');
-    expect(report?.conclusion).toBe('No bone tumor detected (highest confidence 0.12, threshold 0.50).');
+    expect(report?.conclusion).toMatch(/^No bone tumor detected by the AI on the left knee radiographs: the highest confidence over both views, 0\.12, is below the operating threshold 0\.50\. /);
     expect(report?.conclusionCode).toBeUndefined();
+  });
+
+  it('says first, in the conclusion and the narrative, that a demonstration model\'s findings are not meaningful', () => {
+    for (const positive of [true, false]) {
+      const [report] = resources<DiagnosticReport>(toFhirTransaction(sampleAnalysis({ positive, model: DEMONSTRATION_MODEL }), study), 'DiagnosticReport');
+      expect(report?.conclusion?.startsWith(`${DEMONSTRATION_MODEL_NOTICE} ${positive ? 'Possible bone tumor' : 'No bone tumor'}`)).toBe(true);
+      expect(report?.text?.div).toContain('trained on synthetic images');
+    }
+    const [clinical] = resources<DiagnosticReport>(toFhirTransaction(sampleAnalysis(), study), 'DiagnosticReport');
+    expect(clinical?.conclusion).not.toMatch(/synthetic/);
   });
 
   it('is pure: the same analysis gives the same bundle', () => {

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { GeneratedPatient } from '../../models/phantoms/generate';
 import { DEFAULT_MANIFEST } from '../../server/src/config';
-import type { AnalysisResult } from '../../server/src/domain/analysis';
+import { DEMONSTRATION_MODEL_NOTICE, type AnalysisResult } from '../../server/src/domain/analysis';
 import { intersectionOverUnion } from '../../server/src/evaluation/matching';
 import { loadManifest } from '../../server/src/model/manifest';
 import { runCli } from '../support/cli';
@@ -30,7 +30,8 @@ async function analyse(patient: GeneratedPatient): Promise<AnalysisResult> {
   await writeFile(path.join(study, 'AP.dcm'), patient.ap);
   await writeFile(path.join(study, 'LAT.dcm'), patient.lateral);
   const run = await runCli(['analyze', '--dir', study, '--json']);
-  expect(run.stderr).toBe('');
+  // A demonstration model: the CLI says so once, on stderr, and the JSON on stdout is untouched.
+  expect(run.stderr).toBe(`knee-tumor: ${DEMONSTRATION_MODEL_NOTICE}\n`);
   expect(run.code).toBe(0);
   return JSON.parse(run.stdout) as AnalysisResult;
 }
@@ -48,7 +49,7 @@ it('is the default model: a manifest with five verified folds, not for clinical 
   expect(folds).toHaveLength(5);
   expect(manifest.notForClinicalUse).toBe(true);
   expect(manifest.modelCard).toBe('MODEL_CARD.md');
-  expect(identity).toMatchObject({ name: 'knee-tumor-phantom-yolov5n-320', version: '1.0.0' });
+  expect(identity).toMatchObject({ name: 'knee-tumor-phantom-yolov5n-320', version: '1.0.0', trainingData: 'synthetic', intendedUse: 'demonstration' });
 });
 
 it('finds the lesions of fresh tumor phantoms', async () => {

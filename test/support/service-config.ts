@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { parseConfig, type Config } from '../../server/src/config';
 import type { ModelIdentity } from '../../server/src/domain/analysis';
 
-export const TEST_MODEL: ModelIdentity = { name: 'knee-tumor', version: '1.0.0', manifestSha256: 'a'.repeat(64) };
+export const TEST_MODEL: ModelIdentity = { name: 'knee-tumor', version: '1.0.0', manifestSha256: 'a'.repeat(64), trainingData: 'clinical', intendedUse: 'clinical-evaluation' };
 export const TRIGGER_TOKEN = 'trigger-token-0123456789abcdef0123456789';
 export const SERVICE_BASE = 'https://cds.knee-tumor.example.org';
 

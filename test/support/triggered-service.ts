@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import type { Bundle, DiagnosticReport, FhirResource, ImagingStudy } from 'fhir/r4';
+import type { Bundle, FhirResource } from 'fhir/r4';
+import { PREFETCH, resolveTemplate } from '../../cds-hooks/patient-data';
 import type { Config } from '../../server/src/config';
 import type { ModelIdentity } from '../../server/src/domain/analysis';
 import type { Job } from '../../server/src/jobs/store';
@@ -65,10 +66,9 @@ export async function startTriggeredService(
         timeoutMs,
       ),
     async patientView(patientId) {
-      const prefetch = {
-        kneeStudies: bundle(await fhir.search<ImagingStudy>(`ImagingStudy?patient=Patient/${patientId}`)),
-        analysisReports: bundle(await fhir.search<DiagnosticReport>(`DiagnosticReport?subject=Patient/${patientId}`)),
-      };
+      // Filled from our prefetch templates, as an EHR does (the reports with their Observations).
+      const search = (template: string) => fhir.search<FhirResource>(resolveTemplate(template, { patientId }));
+      const prefetch = { kneeStudies: bundle(await search(PREFETCH.kneeStudies)), analysisReports: bundle(await search(PREFETCH.analysisReports)) };
       const token = await ehr.token(`${SERVICE_BASE}/cds-services/knee-tumor-patient-view`);
       const hook = await request(running.url)
         .post('/cds-services/knee-tumor-patient-view')

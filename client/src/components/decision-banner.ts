@@ -1,6 +1,13 @@
-/** The patient-level AI decision, the model that made it, and that it is not a diagnosis. */
+/**
+ * The patient-level AI decision, the model that made it, and that it is not a diagnosis. A result
+ * of a demonstration model (read from the report's intended-use marker) says first that its
+ * findings on real radiographs are not meaningful, and never looks like an alert.
+ */
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { AI_NOTICE, DEMONSTRATION_MODEL_NOTICE } from '../../../server/src/domain/analysis';
+import { CONFIDENCE_MEANING, findingSentence } from '../../../server/src/domain/wording';
+import { findingFacts } from '../../../server/src/fhir/read-report';
 import type { StudyResult } from '../model';
 
 @customElement('decision-banner')
@@ -9,10 +16,11 @@ export class DecisionBanner extends LitElement {
     :host { display: block; }
     section { border: 2px solid; border-radius: 6px; padding: 0.5rem 0.75rem; }
     .positive { border-color: #ffd400; background: #3a3000; }
-    .negative { border-color: #8a939c; background: #1d2228; }
+    .negative, .demonstration { border-color: #8a939c; background: #1d2228; }
     h2 { margin: 0 0 0.25rem; font-size: 1.1rem; }
     p { margin: 0.2rem 0; }
     .notice { font-weight: 600; }
+    .demonstration-notice { font-weight: 700; color: #ffb3a8; }
   `;
 
   @property({ attribute: false }) result?: StudyResult;
@@ -20,11 +28,18 @@ export class DecisionBanner extends LitElement {
   override render() {
     const r = this.result;
     if (!r) return html``;
-    return html`<section class=${r.positive ? 'positive' : 'negative'} role="region" aria-label="AI decision">
-      <h2>${r.positive ? '⚠ AI finding: possible bone tumor' : '✓ AI finding: no bone tumor detected'}</h2>
-      <p>${r.conclusion}</p>
-      <p>Patient score ${r.score.toFixed(2)}, operating threshold ${r.operatingThreshold.toFixed(2)}. Model: ${r.model}.</p>
-      <p class="notice">AI-generated preliminary result, not for diagnosis: a clinician must review the images.</p>
+    const demonstration = r.intendedUse === 'demonstration';
+    const facts = findingFacts(r);
+    const finding = r.positive ? 'possible bone tumor' : 'no bone tumor detected';
+    const heading = demonstration ? `Demonstration model: ${finding}` : `${r.positive ? '⚠' : '✓'} AI finding: ${finding}`;
+    const style = demonstration ? 'demonstration' : r.positive ? 'positive' : 'negative';
+    return html`<section class=${style} role="region" aria-label="AI decision">
+      <h2>${heading}</h2>
+      ${demonstration ? html`<p class="demonstration-notice" role="note">${DEMONSTRATION_MODEL_NOTICE}</p>` : ''}
+      <p>${facts ? findingSentence(facts) : r.conclusion}</p>
+      ${facts ? html`<p>${CONFIDENCE_MEANING}</p>` : ''}
+      <p>Model: ${r.model}.</p>
+      <p class="notice">${AI_NOTICE}</p>
     </section>`;
   }
 }

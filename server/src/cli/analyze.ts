@@ -3,22 +3,23 @@
  * method. Prints the boxes (original pixels), scores and decisions, as JSON with --json, and
  * writes an annotated PNG of each view and the JSON with --out.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config';
 import { DicomWebClient } from '../dicomweb/client';
-import type { AnalysisResult } from '../domain/analysis';
+import { DEMONSTRATION_MODEL_NOTICE, isDemonstrationModel, type AnalysisResult } from '../domain/analysis';
 import { annotatedPng } from '../imaging/annotate';
 import { EnsembleDetector } from '../pipeline/detect';
 import { analyseStudy } from '../pipeline/run-analysis';
 import { DicomWebSource } from '../sources/dicomweb-source';
 import { FolderSource } from '../sources/folder-source';
 import type { StudySource } from '../sources/study-source';
-import { EXIT, reportFailure, UsageError } from './output';
+import { choiceOption, EXIT, numberOption, prepareOutputFolder, reportFailure, UsageError } from './output';
 
 export const ANALYZE_USAGE = `knee-tumor analyze (--dicomweb <url> --study <uid> | --dir <folder> [--study <uid>])
-    [--json] [--out <dir>] [--model <manifest.json>] [--provider cpu|webgpu] [--threshold <0..1>] [--merge nms|wbf]`;
+    [--json] [--out <dir> [--show-below-threshold]] [--model <manifest.json>] [--provider cpu|webgpu] [--threshold <0..1>] [--merge nms|wbf]
+    [--accept-unconfirmed-body-part]`;
 
 const OPTIONS = {
   dicomweb: { type: 'string' },
@@ -26,10 +27,12 @@ const OPTIONS = {
   dir: { type: 'string' },
   json: { type: 'boolean', default: false },
   out: { type: 'string' },
+  'show-below-threshold': { type: 'boolean', default: false },
   model: { type: 'string' },
   provider: { type: 'string' },
   threshold: { type: 'string' },
   merge: { type: 'string' },
+  'accept-unconfirmed-body-part': { type: 'boolean', default: false },
 } as const;
 
 type AnalyzeFlags = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>['values'];
@@ -38,19 +41,23 @@ type AnalyzeFlags = ReturnType<typeof parseArgs<{ args: string[]; options: typeo
 function explicitConfig(flags: AnalyzeFlags): Record<string, unknown> {
   const model: Record<string, unknown> = {};
   if (flags.model) model.manifestPath = path.resolve(flags.model);
-  if (flags.provider) model.executionProvider = flags.provider;
-  if (flags.threshold !== undefined) model.operatingThreshold = Number(flags.threshold);
-  if (flags.merge) model.merge = flags.merge;
+  const provider = choiceOption('provider', flags.provider, ['cpu', 'webgpu']);
+  if (provider) model.executionProvider = provider;
+  const threshold = numberOption('threshold', flags.threshold, (t) => t >= 0 && t <= 1, 'a number from 0 to 1');
+  if (threshold !== undefined) model.operatingThreshold = threshold;
+  const merge = choiceOption('merge', flags.merge, ['nms', 'wbf']);
+  if (merge) model.merge = merge;
   return {
     ...(Object.keys(model).length ? { model } : {}),
     ...(flags.dicomweb ? { pacs: { dicomWebUrl: flags.dicomweb } } : {}),
+    ...(flags['accept-unconfirmed-body-part'] ? { analysis: { acceptUnconfirmedBodyPart: true } } : {}),
   };
 }
 
 function summary(result: AnalysisResult): string {
   const lines = [
     `Study ${result.studyInstanceUid}`,
-    `Model ${result.model.name} ${result.model.version}; operating threshold ${result.operatingThreshold}`,
+    `Model ${result.model.name} ${result.model.version}; operating threshold ${result.operatingThreshold.toFixed(3)}`,
   ];
   for (const view of result.views) {
     const boxes = view.boxes
@@ -60,8 +67,14 @@ function summary(result: AnalysisResult): string {
   }
   lines.push(`Patient: ${result.patient.positive ? 'POSSIBLE BONE TUMOR' : 'no tumor detected'} (score ${result.patient.score.toFixed(3)})`);
   for (const flag of result.flags) lines.push(`Note (${flag.code}): ${flag.message}`);
+  for (const skipped of result.skippedFiles ?? []) lines.push(`Skipped file ${skipped.file}: ${skipped.reason}`);
   lines.push(result.notice);
   return `${lines.join('\n')}\n`;
+}
+
+/** A folder analysis lists the files it skipped, so that none is left out silently. */
+async function withSkippedFiles(result: AnalysisResult, source: StudySource): Promise<AnalysisResult> {
+  return source instanceof FolderSource ? { ...result, skippedFiles: await source.skippedFiles() } : result;
 }
 
 async function studySource(config: Config, flags: AnalyzeFlags): Promise<{ source: StudySource; study: string }> {
@@ -82,18 +95,24 @@ export async function analyzeCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
     json = flags.json;
     const config = loadConfig(env, explicitConfig(flags));
     const { source, study } = await studySource(config, flags);
+    if (flags.out) await prepareOutputFolder(flags.out);
     const detector = await EnsembleDetector.fromConfig(config.model, (message) => process.stderr.write(`knee-tumor: ${message}\n`));
+    // Once per run, before the result, on stderr so that the JSON on stdout stays as it is.
+    if (isDemonstrationModel(detector.identity)) process.stderr.write(`knee-tumor: ${DEMONSTRATION_MODEL_NOTICE}\n`);
     try {
-      const { result, images } = await analyseStudy({ source, detector, operatingThreshold: config.model.operatingThreshold }, study);
+      const { result: analysed, images } = await analyseStudy(
+        { source, detector, operatingThreshold: config.model.operatingThreshold, acceptUnconfirmedBodyPart: config.analysis.acceptUnconfirmedBodyPart },
+        study,
+      );
+      const result = await withSkippedFiles(analysed, source);
       if (flags.out) {
-        await mkdir(flags.out, { recursive: true });
         await writeFile(path.join(flags.out, 'analysis.json'), `${JSON.stringify(result, null, 2)}\n`);
         await Promise.all(
           result.views.map(async (view, i) => {
             const image = images[i];
             if (!image) return;
-            const caption = `${view.view} view - AI-generated (${result.model.name} ${result.model.version}), not a diagnosis`;
-            await writeFile(path.join(flags.out as string, `${view.view.toLowerCase()}.png`), await annotatedPng(image, view.boxes, result.operatingThreshold, caption));
+            const png = await annotatedPng(image, view, result, { showBelowThreshold: flags['show-below-threshold'] });
+            await writeFile(path.join(flags.out as string, `${view.view.toLowerCase()}.png`), png);
           }),
         );
       }

@@ -20,7 +20,7 @@ import { createAuthorizationServer } from './authorization-server';
 import { createCdsSigner } from './cds-signer';
 import { createEhrRouter } from './ehr';
 import { freePort, startOrthanc } from './orthanc';
-import { loadSamples } from './sample-data';
+import { demoSamples, loadSamples, referencesByStudy } from './sample-data';
 
 const ORTHANC = '/usr/sbin/Orthanc';
 const PACS_USER = { username: 'knee-ai', password: 'demo-pacs-secret' };
@@ -43,10 +43,11 @@ async function main(): Promise<void> {
     smart: { issuer: auth.issuer, jwksUrl: `${auth.issuer}/jwks`, fhirBaseUrl },
     cdsClients: [signer.client],
     jobs: { databasePath: process.env.KNEE_TUMOR_JOBS_DB ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'knee-demo-')), 'jobs.sqlite'), initialBackoffMs: 500, maxBackoffMs: 2000 },
-    model: settings.model,
+    // The demo runs the shipped demonstration model on phantoms; every result it shows says so.
+    model: { ...settings.model, allowDemonstrationModel: true },
   });
   if (!config.pacs) throw new Error('the demo configuration names no PACS');
-  const { analyse, detector } = await loadPacsAnalysis(config.pacs, config.model, (message) => jsonLog('execution-provider-fallback', { message }));
+  const { analyse, detector } = await loadPacsAnalysis(config.pacs, config.model, config.analysis, (message) => jsonLog('execution-provider-fallback', { message }));
   const pacs = new DicomWebClient(config.pacs);
   const service = createService(config, analyse, detector.identity, silentLog);
 
@@ -67,13 +68,14 @@ async function main(): Promise<void> {
   });
   app.use('/fhir', ...fhir.handler);
   app.use('/oauth', auth.handler);
-  app.use(createEhrRouter({ fhir, fhirBaseUrl, serviceBaseUrl: base, auth, signer }));
+  const samples = demoSamples();
+  app.use(createEhrRouter({ fhir, fhirBaseUrl, serviceBaseUrl: base, auth, signer, references: referencesByStudy(samples) }));
   app.get('/', (_req, res) => res.redirect('/ehr'));
   app.use(service.app);
   const server = app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
 
-  const studies = await loadSamples(fhir, pacs);
+  const studies = await loadSamples(samples, fhir, pacs);
   service.start();
   for (const uid of studies) service.jobs.enqueue(uid, 'http');
   service.worker.wake();

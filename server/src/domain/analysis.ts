@@ -50,7 +50,18 @@ export interface ModelIdentity {
   version: string;
   /** sha256 of the manifest file, which itself pins every fold file by sha256. */
   manifestSha256: string;
+  trainingData: 'synthetic' | 'clinical';
+  intendedUse: 'demonstration' | 'clinical-evaluation';
 }
+
+/** A model that only shows how the product works: its output never raises a warning. */
+export function isDemonstrationModel(model: Pick<ModelIdentity, 'intendedUse'>): boolean {
+  return model.intendedUse === 'demonstration';
+}
+
+/** Said once wherever a demonstration model's result is shown (card, report, viewer, image, CLI). */
+export const DEMONSTRATION_MODEL_NOTICE =
+  'Demonstration model trained on synthetic images only: its findings on real radiographs are not meaningful.';
 
 export interface ViewFinding {
   view: ViewName;
@@ -69,6 +80,13 @@ export interface PatientFinding {
   positive: boolean;
 }
 
+/** A file of an analysed folder that was not read, and why (no patient data). */
+export interface SkippedFile {
+  /** Path relative to the folder, with forward slashes. */
+  file: string;
+  reason: string;
+}
+
 export const AI_NOTICE =
   'AI-generated result (second reader). Not a diagnosis; a clinician must review the images.';
 
@@ -83,6 +101,8 @@ export interface AnalysisResult {
   views: ViewFinding[];
   patient: PatientFinding;
   flags: AnalysisFlag[];
+  /** Folder analyses only: every file of the folder that was skipped, with why (empty when none). */
+  skippedFiles?: SkippedFile[];
   aiGenerated: true;
   notice: string;
   analysedAt: string;

@@ -16,6 +16,11 @@ export const PROFILES = {
 export const LATERALITY_EXTENSION = `${CANONICAL_BASE}/StructureDefinition/body-site-laterality`;
 /** R4 DiagnosticReport.performer cannot reference a Device, so the model is named by extension. */
 export const AI_DEVICE_EXTENSION = `${CANONICAL_BASE}/StructureDefinition/ai-device`;
+/**
+ * The model's intended use (its manifest's intendedUse: demonstration | clinical-evaluation) on
+ * the report and the Device: the cards and the viewer decide how to show a result from it.
+ */
+export const MODEL_INTENDED_USE_EXTENSION = `${CANONICAL_BASE}/StructureDefinition/ai-model-intended-use`;
 
 export const SYSTEMS = {
   loinc: 'http://loinc.org',

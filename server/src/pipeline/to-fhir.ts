@@ -19,11 +19,13 @@ import type {
   Quantity,
   Reference,
 } from 'fhir/r4';
-import type { AnalysisResult, Laterality, LesionBox, ViewFinding, ViewName } from '../domain/analysis';
+import { DEMONSTRATION_MODEL_NOTICE, isDemonstrationModel, type AnalysisResult, type Laterality, type ViewName } from '../domain/analysis';
+import { CONFIDENCE_MEANING, VIEW_WORDS, findingSentence, type TopLesion } from '../domain/wording';
 import {
   AI_ASSERTED,
   AI_DEVICE_EXTENSION,
   LATERALITY_EXTENSION,
+  MODEL_INTENDED_USE_EXTENSION,
   FINDING,
   INTERPRETATION,
   KNEE_REGION,
@@ -47,8 +49,6 @@ export interface StudyContext {
 
 
 type Entry = BundleEntry<FhirResource>;
-
-const VIEW_WORDS: Record<ViewName, string> = { AP: 'AP', LATERAL: 'lateral' };
 
 /** A stable urn:uuid for a resource of the bundle, so that the same input gives the same bundle. */
 function fullUrlFor(key: string): string {
@@ -103,25 +103,28 @@ function interpretation(positive: boolean): CodeableConcept[] {
   return [{ coding: [positive ? INTERPRETATION.positive : INTERPRETATION.negative] }];
 }
 
-/** The strongest box over both views, which the conclusion and the card speak about. */
-export function topLesion(result: AnalysisResult): { view: ViewFinding; box: LesionBox } | undefined {
-  let best: { view: ViewFinding; box: LesionBox } | undefined;
+/** The strongest box over both views, which the conclusion speaks about. */
+function topLesion(result: AnalysisResult): TopLesion | undefined {
+  let best: TopLesion | undefined;
   for (const view of result.views) {
-    for (const box of view.boxes) if (!best || box.confidence > best.box.confidence) best = { view, box };
+    for (const box of view.boxes) if (!best || box.confidence > best.confidence) best = { view: view.view, ...box };
   }
   return best;
 }
 
-/** The report's conclusion in plain words; the CDS card shows it as its summary. */
+/**
+ * The report's conclusion in plain words: a demonstration model says so first, then the finding
+ * with side, view and confidence against the threshold, then what those numbers mean.
+ */
 export function conclusionText(result: AnalysisResult): string {
-  const top = topLesion(result);
-  if (result.patient.positive && top) {
-    return (
-      `Possible bone tumor on the ${VIEW_WORDS[top.view.view]} view, confidence ${top.box.confidence.toFixed(2)}, ` +
-      `${top.box.foldsAgreeing}/${top.box.foldCount} models agree.`
-    );
-  }
-  return `No bone tumor detected (highest confidence ${result.patient.score.toFixed(2)}, threshold ${result.operatingThreshold.toFixed(2)}).`;
+  const finding = findingSentence({
+    positive: result.patient.positive,
+    laterality: studyLaterality(result),
+    operatingThreshold: result.operatingThreshold,
+    score: result.patient.score,
+    top: topLesion(result),
+  });
+  return [isDemonstrationModel(result.model) ? DEMONSTRATION_MODEL_NOTICE : undefined, finding, CONFIDENCE_MEANING].filter(Boolean).join(' ');
 }
 
 function escapeXml(text: string): string {
@@ -130,7 +133,8 @@ function escapeXml(text: string): string {
 
 /** The human-readable report: the finding, the AI notice and the model that made it. */
 function narrative(result: AnalysisResult): string {
-  const lines = [conclusionText(result), result.notice, `Model: ${result.model.name} ${result.model.version}.`];
+  const { model } = result;
+  const lines = [conclusionText(result), result.notice, `Model: ${model.name} ${model.version} (intended use: ${model.intendedUse}; trained on ${model.trainingData} images).`];
   return `<div xmlns="http://www.w3.org/1999/xhtml">${lines.map((l) => `<p>${escapeXml(l)}</p>`).join('')}</div>`;
 }
 
@@ -140,6 +144,7 @@ export function toFhirTransaction(result: AnalysisResult, study: StudyContext): 
   const effective = study.started ?? issued;
   const laterality = studyLaterality(result);
   const meta = (profile: string) => ({ profile: [profile], security: [AI_ASSERTED] });
+  const intendedUse: Extension = { url: MODEL_INTENDED_USE_EXTENSION, valueCode: result.model.intendedUse };
   const deviceUrl = fullUrlFor(`${key}/device`);
   const deviceRef: Reference = { reference: deviceUrl, display: `${result.model.name} ${result.model.version}` };
   const studyRef: Reference = { reference: study.imagingStudy };
@@ -150,6 +155,7 @@ export function toFhirTransaction(result: AnalysisResult, study: StudyContext): 
   const device: Device = {
     resourceType: 'Device',
     meta: meta(PROFILES.device),
+    extension: [intendedUse],
     identifier: [{ system: SYSTEMS.modelId, value: modelIdentifier }],
     status: 'active',
     deviceName: [{ name: result.model.name, type: 'model-name' }],
@@ -231,7 +237,7 @@ export function toFhirTransaction(result: AnalysisResult, study: StudyContext): 
   const report: DiagnosticReport = {
     resourceType: 'DiagnosticReport',
     meta: meta(PROFILES.report),
-    extension: [{ url: AI_DEVICE_EXTENSION, valueReference: deviceRef }],
+    extension: [{ url: AI_DEVICE_EXTENSION, valueReference: deviceRef }, intendedUse],
     identifier: [{ system: SYSTEMS.analysisId, value: key }],
     status: 'preliminary',
     category: [{ coding: [{ system: SYSTEMS.v2_0074, code: 'RAD', display: 'Radiology' }] }],

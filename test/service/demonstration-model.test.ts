@@ -1,0 +1,104 @@
+/**
+ * The service's gate on demonstration models: with the shipped ensemble (trained on synthetic
+ * images) `npm run serve` refuses to start unless model.allowDemonstrationModel is set, and says
+ * which setting; with it, it starts. Checked on createService (the seam main.ts and the demo
+ * share) and on the built serve entry itself, run as `npm run serve` runs it (needs `npm run
+ * build`). The test detector double stands for a model for clinical evaluation.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_MANIFEST, loadConfig } from '../../server/src/config';
+import { isKneeTumorError } from '../../server/src/errors';
+import { silentLog } from '../../server/src/log';
+import { loadManifest } from '../../server/src/model/manifest';
+import { createService } from '../../server/src/service';
+import { TEST_MODEL, testConfig } from '../support/service-config';
+
+const SERVE = path.resolve(__dirname, '../../dist/server/src/main.js');
+const notUsed = () => Promise.reject(new Error('not used'));
+
+function refusal(start: () => unknown): string {
+  try {
+    start();
+  } catch (error) {
+    if (isKneeTumorError(error)) return `${error.code}: ${error.reason}`;
+    throw error;
+  }
+  throw new Error('it started');
+}
+
+describe('createService', () => {
+  it('refuses the shipped demonstration model unless the configuration allows it, naming the setting', async () => {
+    const { identity } = await loadManifest(DEFAULT_MANIFEST);
+    expect(identity.intendedUse).toBe('demonstration');
+    const message = refusal(() => createService(testConfig('http://127.0.0.1:9/fhir', []), notUsed, identity, silentLog));
+    expect(message).toMatch(/^config-invalid: the model knee-tumor-phantom-yolov5n-320 1\.0\.0 is a demonstration model \(trained on synthetic images\)/);
+    expect(message).toContain('model.allowDemonstrationModel (KNEE_TUMOR_ALLOW_DEMONSTRATION_MODEL=true)');
+
+    const allowed = createService(testConfig('http://127.0.0.1:9/fhir', [], { model: { allowDemonstrationModel: true } }), notUsed, identity, silentLog);
+    await allowed.stop();
+  });
+
+  it('starts a model for clinical evaluation without the setting', async () => {
+    const service = createService(testConfig('http://127.0.0.1:9/fhir', []), notUsed, TEST_MODEL, silentLog);
+    await service.stop();
+  });
+});
+
+describe('model.allowDemonstrationModel', () => {
+  it('is false by default and set by KNEE_TUMOR_ALLOW_DEMONSTRATION_MODEL=true|false; any other value is refused', () => {
+    expect(loadConfig({}).model.allowDemonstrationModel).toBe(false);
+    expect(loadConfig({ KNEE_TUMOR_ALLOW_DEMONSTRATION_MODEL: 'true' }).model.allowDemonstrationModel).toBe(true);
+    expect(loadConfig({ KNEE_TUMOR_ALLOW_DEMONSTRATION_MODEL: 'false' }).model.allowDemonstrationModel).toBe(false);
+    expect(refusal(() => loadConfig({ KNEE_TUMOR_ALLOW_DEMONSTRATION_MODEL: 'yes' }))).toMatch(/^config-invalid: .*allowDemonstrationModel/);
+  });
+});
+
+/** Runs the built serve entry until it exits; once it logs `stopAt` it gets SIGTERM. Its exit code and log lines. */
+function serve(env: Record<string, string>, stopAt?: string): Promise<{ code: number | null; log: string }> {
+  const jobs = path.join(mkdtempSync(path.join(os.tmpdir(), 'serve-')), 'jobs.sqlite');
+  const child = spawn(process.execPath, [SERVE], {
+    env: {
+      PATH: process.env.PATH,
+      KNEE_TUMOR_DICOMWEB_URL: 'http://127.0.0.1:9/dicom-web',
+      KNEE_TUMOR_FHIR_URL: 'http://127.0.0.1:9/fhir',
+      KNEE_TUMOR_BASE_URL: 'https://cds.knee-tumor.example.org',
+      KNEE_TUMOR_PORT: '0',
+      KNEE_TUMOR_APP_LAUNCH_URL: 'https://viewer.knee-tumor.example.org/launch',
+      KNEE_TUMOR_MODEL_CARD_URL: 'https://knee-tumor.example.org/model-card',
+      KNEE_TUMOR_JOBS_DB: jobs,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  let stopping = false;
+  return new Promise((resolve, reject) => {
+    const read = (d: Buffer) => {
+      log += d.toString();
+      if (stopAt && !stopping && log.includes(`"event":"${stopAt}"`)) stopping = child.kill('SIGTERM');
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, log }));
+  });
+}
+
+describe('npm run serve', () => {
+  it('exits 1 with config-invalid on the shipped model by default, and listens when the setting allows it', async () => {
+    const refused = await serve({});
+    expect(refused.code).toBe(1);
+    const line = JSON.parse(refused.log.trim().split('\n').at(-1) ?? '{}') as { event?: string; code?: string; reason?: string };
+    expect(line).toMatchObject({ event: 'start-failed', code: 'config-invalid' });
+    expect(line.reason).toContain('KNEE_TUMOR_ALLOW_DEMONSTRATION_MODEL=true');
+
+    const started = await serve({ KNEE_TUMOR_ALLOW_DEMONSTRATION_MODEL: 'true' }, 'listening');
+    expect(started.code).toBe(0);
+    expect(started.log).toContain('"event":"listening"');
+    expect(started.log).toContain('"model":"knee-tumor-phantom-yolov5n-320@1.0.0"');
+    expect(started.log).not.toContain('start-failed');
+  }, 60000);
+});
