@@ -7,5 +7,5 @@ export async function studyCardsFor(request: HookRequest, context: HookContext):
   const data = await patientData(request, context.fhirTimeoutMs);
   const studies = recentStudies(data, context.studiesPerCard);
   const jobs = context.jobs.forStudies(studies.map((s) => s.studyInstanceUid));
-  return { cards: studyCards(context, data, jobs, studies) };
+  return { cards: studyCards(context, data, jobs, studies, Date.now()) };
 }

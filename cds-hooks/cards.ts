@@ -1,7 +1,7 @@
 /**
- * Card builders (pure): what a clinician sees for one study. A finding on the patient's most
- * recent study by a model for clinical evaluation is a warning; everything else is info: no tumor,
- * a finding on an earlier study (still shown, but not as today's alert), any result of a
+ * Card builders (pure): what a clinician sees for one study. A finding on the patient's current
+ * study (the newest, and recent) by a model for clinical evaluation is a warning; everything else is
+ * info: no tumor, a finding on an earlier or old study (still shown, but not as today's alert), any result of a
  * demonstration model (which says it was trained on synthetic images), a running analysis, and a
  * study we could not analyse (with the reason). Every card links to the SMART viewer with the
  * study (and report) in appContext.
@@ -17,6 +17,8 @@ export const SUMMARY_MAX = 139;
 export interface CardSettings {
   appLaunchUrl: string;
   modelCardUrl: string;
+  /** A study taken longer ago than this is not today's news: its finding informs, never alerts. */
+  currentStudyDays: number;
 }
 
 export interface StudyRef {
@@ -26,11 +28,16 @@ export interface StudyRef {
   started?: string;
 }
 
+/**
+ * Where a study stands in the patient's timeline: `current` (the newest we report on, taken within
+ * currentStudyDays), `superseded` (a newer study exists) or `dated` (the newest, but older than that).
+ */
+export type StudyRecency = 'current' | 'superseded' | 'dated';
+
 /** A study's report as its card shows it. */
 export interface StudyResult {
   reading: ReportReading;
-  /** False when the patient has a more recent knee study that we report on. */
-  latest: boolean;
+  recency: StudyRecency;
 }
 
 export const OVERRIDE_REASONS = [
@@ -72,10 +79,10 @@ export function resultCardUuid(report: string): string {
 }
 
 /** "Possible bone tumor, left knee (lateral view), radiographs of 2026-11-25", said of the study as a whole. */
-function resultSummary(study: StudyRef, { reading, latest }: StudyResult): string {
+function resultSummary(study: StudyRef, { reading, recency }: StudyResult): string {
   const facts = findingFacts(reading);
   const knee = kneeWords(reading.laterality);
-  const earlier = latest ? '' : 'earlier ';
+  const earlier = recency === 'current' ? '' : 'earlier ';
   const date = studyDate(reading.studyDate ?? study.started);
   const finding = reading.positive
     ? `Possible bone tumor, ${knee}${facts?.top ? ` (${VIEW_WORDS[facts.top.view]} view)` : ''}, ${earlier}radiographs${date}`
@@ -84,13 +91,21 @@ function resultSummary(study: StudyRef, { reading, latest }: StudyResult): strin
 }
 
 /** What the summary does not say: which kind of model, whether newer radiographs exist, the evidence, the next step. */
-function resultDetail({ reading, latest }: StudyResult): string {
+function recencyNote(recency: StudyRecency, settings: CardSettings): string | undefined {
+  if (recency === 'superseded') return 'The patient has more recent knee radiographs: this is an earlier study, see the newer study first.';
+  if (recency === 'dated') {
+    return `These radiographs are more than ${settings.currentStudyDays} days old: the finding is shown for information, not as a new alert.`;
+  }
+  return undefined;
+}
+
+function resultDetail(settings: CardSettings, { reading, recency }: StudyResult): string {
   const facts = findingFacts(reading);
   // Without the Observations the report's conclusion stands in, and it begins with the demonstration notice itself.
   return [
     reading.intendedUse === 'demonstration' && facts ? `**${DEMONSTRATION_MODEL_NOTICE}**` : undefined,
     reading.intendedUse === undefined ? 'The report does not record which kind of model made it, so its finding is shown for information only.' : undefined,
-    latest ? undefined : 'The patient has more recent knee radiographs: this is an earlier study, see the newer study first.',
+    recencyNote(recency, settings),
     facts ? `${capitalised(evidenceClause(facts))}. ${CONFIDENCE_MEANING}` : reading.conclusion,
     `**Next step:** ${reading.intendedUse === 'demonstration' ? NEXT_STEP_DEMONSTRATION : reading.positive ? NEXT_STEP_POSITIVE : NEXT_STEP_NEGATIVE}`,
     `_${AI_NOTICE}_`,
@@ -100,13 +115,13 @@ function resultDetail({ reading, latest }: StudyResult): string {
 }
 
 export function resultCard(settings: CardSettings, study: StudyRef, result: StudyResult): Card {
-  const { reading, latest } = result;
-  // Only a model meant for clinical evaluation may raise an alert, and only for the newest study.
-  const alert = reading.positive && latest && reading.intendedUse === 'clinical-evaluation';
+  const { reading, recency } = result;
+  // Only a model meant for clinical evaluation may raise an alert, and only for the current study.
+  const alert = reading.positive && recency === 'current' && reading.intendedUse === 'clinical-evaluation';
   return {
     uuid: resultCardUuid(reading.report),
     summary: shorten(resultSummary(study, result)),
-    detail: resultDetail(result),
+    detail: resultDetail(settings, result),
     indicator: alert ? 'warning' : 'info',
     source: source(settings, reading.intendedUse === 'demonstration' ? `${reading.model}, demonstration model` : reading.model),
     links: [viewerLink(settings, study, reading.report)],

@@ -2,14 +2,15 @@
  * Chooses the card of each recent study of the patient (pure): its AI report if one exists, else
  * the state of its job. Studies that are not knee radiographs (refused by the pipeline) and
  * studies never triggered get no card. Cards come newest study first, and only the newest study
- * with a card counts as the latest: an earlier study's result says it is earlier and never alerts.
+ * with a card, taken within currentStudyDays, is current: an earlier or old study's result says so
+ * and never alerts.
  */
 import type { DiagnosticReport, ImagingStudy } from 'fhir/r4';
 import type { ErrorCode } from '../server/src/errors';
 import { SYSTEMS } from '../server/src/fhir/codes';
 import type { Job } from '../server/src/jobs/store';
 import { readReport, type ReportReading } from '../server/src/fhir/read-report';
-import { couldNotAnalyseCard, inProgressCard, resultCard, type CardSettings, type StudyRef } from './cards';
+import { couldNotAnalyseCard, inProgressCard, resultCard, type CardSettings, type StudyRecency, type StudyRef } from './cards';
 import type { Card, PatientData } from './types';
 
 /** Refusals that mean "not a study for this method": a card would only be noise. */
@@ -45,8 +46,17 @@ export function recentStudies(data: PatientData, limit: number): StudyRef[] {
   return [...studies.values()].sort((a, b) => (b.started ?? '').localeCompare(a.started ?? '')).slice(0, limit);
 }
 
-/** `studies` newest first, as recentStudies gives them. */
-export function studyCards(settings: CardSettings, data: PatientData, jobs: Map<string, Job>, studies: StudyRef[]): Card[] {
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Only the first study with a card can be current, and only when it was taken recently (an undated one is given the benefit). */
+function recencyOf(first: boolean, studyDate: string | undefined, settings: CardSettings, now: number): StudyRecency {
+  if (!first) return 'superseded';
+  const taken = studyDate ? Date.parse(studyDate) : Number.NaN;
+  return !Number.isNaN(taken) && now - taken > settings.currentStudyDays * DAY_MS ? 'dated' : 'current';
+}
+
+/** `studies` newest first, as recentStudies gives them; `now` is when the hook is answered. */
+export function studyCards(settings: CardSettings, data: PatientData, jobs: Map<string, Job>, studies: StudyRef[], now: number): Card[] {
   const latestReport = new Map<string, ReportReading>();
   const byIssued = [...data.reports].sort((a, b) => (a.issued ?? '').localeCompare(b.issued ?? ''));
   for (const report of byIssued) {
@@ -55,10 +65,9 @@ export function studyCards(settings: CardSettings, data: PatientData, jobs: Map<
   }
   const cards: Card[] = [];
   for (const study of studies) {
-    const latest = cards.length === 0;
     const reading = latestReport.get(study.studyInstanceUid);
     const job = jobs.get(study.studyInstanceUid);
-    if (reading) cards.push(resultCard(settings, study, { reading, latest }));
+    if (reading) cards.push(resultCard(settings, study, { reading, recency: recencyOf(cards.length === 0, reading.studyDate ?? study.started, settings, now) }));
     else if (job?.state === 'queued' || job?.state === 'running') cards.push(inProgressCard(settings, study));
     else if (job?.state === 'failed' && job.errorCode && !NOT_OUR_STUDY.has(job.errorCode)) {
       cards.push(couldNotAnalyseCard(settings, study, job.errorReason ?? job.errorCode));

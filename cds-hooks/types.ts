@@ -68,6 +68,7 @@ export interface HookContext {
   appLaunchUrl: string;
   modelCardUrl: string;
   studiesPerCard: number;
+  currentStudyDays: number;
   fhirTimeoutMs: number;
 }
 

@@ -85,6 +85,8 @@ export const ServiceConfigSchema = z.object({
   maxTokenAgeSeconds: z.number().int().positive().default(300),
   /** How many recent studies of a patient a hook reports on. */
   studiesPerCard: z.number().int().positive().default(3),
+  /** A positive study taken longer ago than this raises no warning card (it is shown as info). */
+  currentStudyDays: z.number().int().positive().default(30),
 });
 
 /** The SMART viewer's image and feedback API: whose access tokens it accepts. */

@@ -9,13 +9,13 @@ import type { Express } from 'express';
 import { CDS_SERVICES } from '../../cds-hooks/services';
 import { createCdsAuthenticator } from '../../cds-hooks/auth';
 import { createFeedbackStore, type FeedbackStore } from '../../cds-hooks/feedback';
-import { kneeOrderOfStudy } from '../../cds-hooks/knee-orders';
 import { createApp } from './app';
 import type { Config } from './config';
 import { isDemonstrationModel, type AnalysisResult, type ModelIdentity } from './domain/analysis';
 import { KneeTumorError } from './errors';
 import { DicomWebClient } from './dicomweb/client';
 import { createFhirClient } from './fhir/client';
+import { kneeOrderOfStudy } from './fhir/knee-orders';
 import type { StudyContext } from './pipeline/locate-study';
 import { writeReport } from './fhir/write-report';
 import { openDatabase } from './jobs/database';
@@ -82,6 +82,7 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
         appLaunchUrl: service.appLaunchUrl,
         modelCardUrl: service.modelCardUrl,
         studiesPerCard: service.studiesPerCard,
+        currentStudyDays: service.currentStudyDays,
         fhirTimeoutMs: fhirConfig.timeoutMs,
       },
       authenticate: createCdsAuthenticator({ clients: config.cdsClients, maxTokenAgeSeconds: service.maxTokenAgeSeconds }),

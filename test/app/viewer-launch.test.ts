@@ -8,7 +8,6 @@
  * at or above the operating threshold, a box still on its image pixels after zooming, feedback
  * stored by the service, and a report crowded with sub-threshold boxes that do not bury the finding.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,6 +20,7 @@ import { DEFAULT_OPTIONS } from '../../models/phantoms/generate';
 import type { LesionBox } from '../../server/src/domain/analysis';
 import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
 import { sampleAnalysis } from '../support/analysis-fixture';
+import { startDemo, type RunningDemo } from '../support/demo';
 import { TEST_DETECTOR_MANIFEST } from '../support/test-detector';
 
 const repo = path.resolve(__dirname, '../..');
@@ -29,43 +29,22 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 /** The demo's phantoms have the generator's default size (server/src/demo/sample-data.ts): the PNG must be exactly that. */
 const PHANTOM = { width: DEFAULT_OPTIONS.width, height: DEFAULT_OPTIONS.height };
 
-let demo: ChildProcess;
+let demo: RunningDemo | undefined;
 let base: string;
 let jobsDb: string;
 let browser: Browser;
 
 beforeAll(async () => {
   jobsDb = path.join(mkdtempSync(path.join(os.tmpdir(), 'viewer-test-')), 'jobs.sqlite');
-  demo = spawn(process.execPath, [path.join(repo, 'dist/server/src/demo/main.js')], {
-    env: { PATH: process.env.PATH, KNEE_TUMOR_DEMO_PORT: '0', KNEE_TUMOR_JOBS_DB: jobsDb, KNEE_TUMOR_MODEL: TEST_DETECTOR_MANIFEST },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo did not get ready:\n${output}`)), 150000);
-    const read = (d: Buffer) => {
-      output += d.toString();
-      const url = /Demo EHR ready: open (http:\/\/\S+)\/ehr/.exec(output)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve(url);
-      }
-    };
-    demo.stdout?.on('data', read);
-    demo.stderr?.on('data', read);
-    demo.once('exit', (code) => reject(new Error(`the demo exited with ${code}:\n${output}`)));
-  });
+  demo = await startDemo({ model: TEST_DETECTOR_MANIFEST, jobsDb });
+  base = demo.base;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   mkdirSync(SHOTS, { recursive: true });
 }, 180000);
 
 afterAll(async () => {
   await browser?.close();
-  if (demo && demo.exitCode === null) {
-    const exited = new Promise((r) => demo.once('exit', r));
-    demo.kill('SIGTERM');
-    await exited;
-  }
+  await demo?.stop();
 });
 
 async function fhirGet<T>(url: string): Promise<T> {

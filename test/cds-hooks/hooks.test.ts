@@ -13,7 +13,7 @@ import { writeReport } from '../../server/src/fhir/write-report';
 import { KneeTumorError } from '../../server/src/errors';
 import { silentLog } from '../../server/src/log';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server';
-import { registerStudy } from '../support/fhir-fixtures';
+import { daysAgo, RECENT_STUDY_DATE, registerStudy } from '../support/fhir-fixtures';
 import { DEMONSTRATION_MODEL, sampleAnalysis } from '../support/analysis-fixture';
 import { createTestCdsClient, type TestCdsClient } from '../support/cds-client';
 import { SERVICE_BASE, TEST_MODEL, testConfig } from '../support/service-config';
@@ -98,7 +98,7 @@ describe('patient-view', () => {
     const [card, ...others] = response.body.cards;
     expect(others).toEqual([]);
     expect(card).toMatchObject({
-      summary: 'Possible bone tumor, left knee (lateral view), radiographs of 2026-11-25',
+      summary: `Possible bone tumor, left knee (lateral view), radiographs of ${RECENT_STUDY_DATE}`,
       indicator: 'warning',
       source: { label: 'Knee bone tumor AI (knee-tumor 1.0.0)', url: 'https://knee-tumor.example.org/model-card' },
       links: [{ type: 'smart', url: 'https://viewer.knee-tumor.example.org/launch' }],
@@ -120,7 +120,7 @@ describe('patient-view', () => {
       }),
     );
     expect(response.status).toBe(200);
-    expect(response.body.cards).toEqual([expect.objectContaining({ indicator: 'info', summary: 'No bone tumor detected by the AI on the left knee radiographs of 2026-11-25' })]);
+    expect(response.body.cards).toEqual([expect.objectContaining({ indicator: 'info', summary: `No bone tumor detected by the AI on the left knee radiographs of ${RECENT_STUDY_DATE}` })]);
   });
 
   it('a positive card adds to its summary: the evidence in words, what the confidence is not, and the next step', async () => {
@@ -164,10 +164,22 @@ describe('patient-view', () => {
     await writeAnalysis(newer, false);
     const cards = await patientViewCards(patientId);
     expect(cards.map((c) => [c.indicator, c.summary])).toEqual([
-      ['info', 'No bone tumor detected by the AI on the left knee radiographs of 2026-11-25'],
+      ['info', `No bone tumor detected by the AI on the left knee radiographs of ${RECENT_STUDY_DATE}`],
       ['info', 'Possible bone tumor, left knee (lateral view), earlier radiographs of 2024-03-02'],
     ]);
     expect(cards[1]?.detail).toContain('The patient has more recent knee radiographs');
+  });
+
+  it('does not alert on a positive study taken more than currentStudyDays ago, even when it is the newest, and says why', async () => {
+    const uid = newUid();
+    const started = daysAgo(400);
+    const { patientId } = await registerStudy(fhir, uid, started);
+    await writeAnalysis(uid, true);
+    const [card, ...others] = await patientViewCards(patientId);
+    expect(others).toEqual([]);
+    expect(card).toMatchObject({ indicator: 'info', summary: `Possible bone tumor, left knee (lateral view), earlier radiographs of ${started.slice(0, 10)}` });
+    expect(card?.detail).toContain('These radiographs are more than 30 days old');
+    expect(card?.overrideReasons).toBeDefined();
   });
 
   it('still words a card from the report alone when the EHR leaves out the Observations, and a report without the intended-use marker never alerts', async () => {
@@ -175,7 +187,7 @@ describe('patient-view', () => {
     const prefetch = await prefetchFor(patientId);
     const reportsOnly = { ...prefetch.analysisReports, entry: prefetch.analysisReports?.entry?.filter((e) => e.resource?.resourceType === 'DiagnosticReport') } as Bundle<FhirResource>;
     const [card] = await patientViewCards(patientId, { ...prefetch, analysisReports: reportsOnly });
-    expect(card).toMatchObject({ indicator: 'warning', summary: 'Possible bone tumor, left knee, radiographs of 2026-11-25' });
+    expect(card).toMatchObject({ indicator: 'warning', summary: `Possible bone tumor, left knee, radiographs of ${RECENT_STUDY_DATE}` });
     const unmarked = {
       ...reportsOnly,
       entry: reportsOnly.entry?.map((e) => ({ resource: { ...e.resource, extension: (e.resource as { extension?: { url: string }[] }).extension?.filter((x) => !x.url.endsWith('/ai-model-intended-use')) } as FhirResource })),
@@ -213,7 +225,7 @@ describe('patient-view', () => {
       service.jobs.fail(job.id, error);
     }
     const prefetch = await prefetchFor(patientId);
-    prefetch.kneeStudies?.entry?.push({ resource: extra(refused, '2026-11-24') }, { resource: extra(chest, '2026-11-23') });
+    prefetch.kneeStudies?.entry?.push({ resource: extra(refused, daysAgo(6)) }, { resource: extra(chest, daysAgo(7)) });
     const response = await callHook('knee-tumor-patient-view', hookBody('patient-view', { patientId }, { prefetch }));
     expect(response.body.cards.map((c: { summary: string; indicator: string }) => [c.indicator, c.summary])).toEqual([
       ['info', 'Knee radiograph AI analysis in progress'],

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import type { DiagnosticReport } from 'fhir/r4';
-import { registerStudy } from '../support/fhir-fixtures';
+import { RECENT_STUDY_DATE, registerStudy } from '../support/fhir-fixtures';
 import { qidoAnalyse, stowFile } from '../support/qido-analyse';
 import { TRIGGER_TOKEN } from '../support/service-config';
 import { startTriggeredService, type TriggeredService } from '../support/triggered-service';
@@ -35,7 +35,7 @@ it('STOW → stable study → report in FHIR → warning card on patient-view; t
 
   const cards = await stack.patientView(patientId);
   // RG3 states no laterality, so the card names no side.
-  expect(cards).toEqual([expect.objectContaining({ indicator: 'warning', summary: 'Possible bone tumor, knee (lateral view), radiographs of 2026-11-25' })]);
+  expect(cards).toEqual([expect.objectContaining({ indicator: 'warning', summary: `Possible bone tumor, knee (lateral view), radiographs of ${RECENT_STUDY_DATE}` })]);
   expect(JSON.parse(cards[0]?.links[0]?.appContext ?? '{}')).toMatchObject({ studyInstanceUid: uid });
 
   const again = await Promise.all(

@@ -7,23 +7,11 @@
 import { namesKnee, readBodyPart } from '../../server/src/pipeline/knee-confirmation';
 import { selectViews } from '../../server/src/pipeline/locate-study';
 import type { ViewCandidate } from '../../server/src/sources/study-source';
+import { radiograph, STUDY } from '../support/view-candidates';
 
-const STUDY = '1.2.3';
-let counter = 0;
-/** A radiograph that says nothing about its body part unless told. */
-function image(attributes: Partial<ViewCandidate>): ViewCandidate {
-  counter += 1;
-  return {
-    instance: { studyInstanceUid: STUDY, seriesInstanceUid: `1.2.3.${counter}`, sopInstanceUid: `1.2.3.${counter}.1` },
-    modality: 'CR',
-    anatomicRegions: [],
-    viewCodes: [],
-    ...attributes,
-  };
-}
 const twoViews = (attributes: Partial<ViewCandidate>, lateral: Partial<ViewCandidate> = attributes) => [
-  image({ viewPosition: 'AP', ...attributes }),
-  image({ viewPosition: 'LL', ...lateral }),
+  radiograph({ viewPosition: 'AP', ...attributes }),
+  radiograph({ viewPosition: 'LL', ...lateral }),
 ];
 const refusal = (candidates: ViewCandidate[], policy = {}) => {
   try {
@@ -50,7 +38,7 @@ describe('the knee named in a description', () => {
 
 describe('what the attributes of one image say', () => {
   it('takes KNEE, a knee code of the Anatomic Region Sequence or a description naming the knee', () => {
-    expect(readBodyPart(image({ bodyPartExamined: 'KNEE' }))).toEqual({ kind: 'knee', evidence: 'BodyPartExamined KNEE' });
+    expect(readBodyPart(radiograph({ bodyPartExamined: 'KNEE' }))).toEqual({ kind: 'knee', evidence: 'BodyPartExamined KNEE' });
     for (const code of [
       { value: '72696002', scheme: 'SCT', meaning: 'Knee' },
       { value: 'T-D9200', scheme: 'SRT', meaning: 'Knee' },
@@ -58,41 +46,41 @@ describe('what the attributes of one image say', () => {
       { value: '82169009', scheme: 'SCT', meaning: 'Left knee region' },
       { value: '999', scheme: '99LOCAL', meaning: 'Genou' },
     ]) {
-      expect(readBodyPart(image({ anatomicRegions: [code] })).kind).toBe('knee');
+      expect(readBodyPart(radiograph({ anatomicRegions: [code] })).kind).toBe('knee');
     }
-    expect(readBodyPart(image({ requestedProcedureDescription: 'Röntgen Knie rechts' }))).toEqual({ kind: 'knee', evidence: "RequestedProcedureDescription 'Röntgen Knie rechts'" });
+    expect(readBodyPart(radiograph({ requestedProcedureDescription: 'Röntgen Knie rechts' }))).toEqual({ kind: 'knee', evidence: "RequestedProcedureDescription 'Röntgen Knie rechts'" });
   });
 
   it('reads a BodyPartExamined that writes the side with the knee in one word', () => {
-    for (const part of ['LKNEE', 'KNEE_RT', 'Knee joint', 'KNIE']) expect(readBodyPart(image({ bodyPartExamined: part })).kind).toBe('knee');
-    expect(readBodyPart(image({ bodyPartExamined: 'KNEECAP' })).kind).toBe('other');
+    for (const part of ['LKNEE', 'KNEE_RT', 'Knee joint', 'KNIE']) expect(readBodyPart(radiograph({ bodyPartExamined: part })).kind).toBe('knee');
+    expect(readBodyPart(radiograph({ bodyPartExamined: 'KNEECAP' })).kind).toBe('other');
   });
 
   it('does not take EXTREMITY, LEG or the lower leg for a knee', () => {
-    expect(readBodyPart(image({ bodyPartExamined: 'EXTREMITY' })).kind).toBe('unconfirmed');
-    expect(readBodyPart(image({ anatomicRegions: [{ value: '61685007', scheme: 'SCT', meaning: 'Lower limb' }] })).kind).toBe('unconfirmed');
+    expect(readBodyPart(radiograph({ bodyPartExamined: 'EXTREMITY' })).kind).toBe('unconfirmed');
+    expect(readBodyPart(radiograph({ anatomicRegions: [{ value: '61685007', scheme: 'SCT', meaning: 'Lower limb' }] })).kind).toBe('unconfirmed');
     for (const part of ['LEG', 'LOWERLEG', 'ANKLE', 'HIP', 'PELVIS', 'CHEST', 'TIBIA']) {
-      expect(readBodyPart(image({ bodyPartExamined: part }))).toEqual({ kind: 'other', evidence: `BodyPartExamined ${part}` });
+      expect(readBodyPart(radiograph({ bodyPartExamined: part }))).toEqual({ kind: 'other', evidence: `BodyPartExamined ${part}` });
     }
   });
 
   it('lets a coded other part outweigh a description naming the knee, and says so', () => {
-    expect(readBodyPart(image({ bodyPartExamined: 'CHEST', seriesDescription: 'Knee AP' }))).toEqual({
+    expect(readBodyPart(radiograph({ bodyPartExamined: 'CHEST', seriesDescription: 'Knee AP' }))).toEqual({
       kind: 'other',
       evidence: 'BodyPartExamined CHEST',
       despite: "SeriesDescription 'Knee AP'",
     });
-    const coded = readBodyPart(image({ bodyPartExamined: 'KNEE', anatomicRegions: [{ value: '29836001', scheme: 'SCT', meaning: 'Hip' }] }));
+    const coded = readBodyPart(radiograph({ bodyPartExamined: 'KNEE', anatomicRegions: [{ value: '29836001', scheme: 'SCT', meaning: 'Hip' }] }));
     expect(coded).toMatchObject({ kind: 'other', evidence: "Anatomic Region Sequence 29836001 (SCT) 'Hip'" });
   });
 
   it('reads another region named by a description only where nothing names the knee', () => {
-    expect(readBodyPart(image({ studyDescription: 'THORAX' }))).toEqual({ kind: 'other', evidence: "StudyDescription 'THORAX'" });
-    expect(readBodyPart(image({ studyDescription: 'KNEE AND HIP' })).kind).toBe('knee');
+    expect(readBodyPart(radiograph({ studyDescription: 'THORAX' }))).toEqual({ kind: 'other', evidence: "StudyDescription 'THORAX'" });
+    expect(readBodyPart(radiograph({ studyDescription: 'KNEE AND HIP' })).kind).toBe('knee');
   });
 
   it('masks the PatientID should a description hold it', () => {
-    const reading = readBodyPart(image({ patientId: 'PAT-0042', studyDescription: 'PAT-0042 follow-up' }));
+    const reading = readBodyPart(radiograph({ patientId: 'PAT-0042', studyDescription: 'PAT-0042 follow-up' }));
     expect(reading).toMatchObject({ kind: 'unconfirmed', lookedAt: expect.stringContaining("'[PatientID] follow-up'") });
     expect(JSON.stringify(reading)).not.toContain('PAT-0042');
   });
@@ -147,7 +135,7 @@ describe('a study is analysed only when the knee is confirmed', () => {
   });
 
   it('refuses the knee check before looking for views, so a hip without view labels is not-knee, not view-missing', () => {
-    expect(refusal([image({ studyDescription: 'HIP JOINT' })]).code).toBe('not-knee');
-    expect(refusal([image({})]).code).toBe('not-knee');
+    expect(refusal([radiograph({ studyDescription: 'HIP JOINT' })]).code).toBe('not-knee');
+    expect(refusal([radiograph({})]).code).toBe('not-knee');
   });
 });

@@ -1,19 +1,9 @@
 import { selectViews } from '../../server/src/pipeline/locate-study';
 import type { ViewCandidate } from '../../server/src/sources/study-source';
+import { radiograph, STUDY } from '../support/view-candidates';
 
-const STUDY = '1.2.3';
-let counter = 0;
-function image(attributes: Partial<ViewCandidate>): ViewCandidate {
-  counter += 1;
-  return {
-    instance: { studyInstanceUid: STUDY, seriesInstanceUid: `1.2.3.${counter}`, sopInstanceUid: `1.2.3.${counter}.1` },
-    modality: 'DX',
-    bodyPartExamined: 'KNEE',
-    anatomicRegions: [],
-    viewCodes: [],
-    ...attributes,
-  };
-}
+/** A DX knee radiograph: the view rules, with the body part confirmed. */
+const image = (attributes: Partial<ViewCandidate>): ViewCandidate => radiograph({ modality: 'DX', bodyPartExamined: 'KNEE', ...attributes });
 
 describe('selecting the AP and lateral views of a knee study', () => {
   it('takes the views from ViewPosition and the laterality from ImageLaterality', () => {

@@ -16,6 +16,18 @@ export interface Kappa {
 
 const Z_975 = 1.959963984540054;
 
+/** A kappa with its normal-approximation 95% interval from the variance of its estimate. */
+function kappaWithInterval(value: number, variance: number, observedAgreement: number, expectedAgreement: number): Kappa {
+  const standardError = Math.sqrt(Math.max(0, variance));
+  return {
+    value,
+    standardError,
+    ci95: { lower: value - Z_975 * standardError, upper: value + Z_975 * standardError },
+    observedAgreement,
+    expectedAgreement,
+  };
+}
+
 /**
  * `table[i][j]` counts subjects put in category i by the first rater and j by the second.
  * The standard error is the non-null one (kappa not assumed 0), as used for confidence intervals.
@@ -49,14 +61,7 @@ export function cohensKappa(table: readonly (readonly number[])[]): Kappa {
   const variance =
     (diagonalTerm + (1 - value) ** 2 * offDiagonalTerm - (value - expected * (1 - value)) ** 2) /
     (n * (1 - expected) ** 2);
-  const standardError = Math.sqrt(Math.max(0, variance));
-  return {
-    value,
-    standardError,
-    ci95: { lower: value - Z_975 * standardError, upper: value + Z_975 * standardError },
-    observedAgreement: observed,
-    expectedAgreement: expected,
-  };
+  return kappaWithInterval(value, variance, observed, expected);
 }
 
 /**
@@ -78,12 +83,5 @@ export function fleissKappa(counts: readonly (readonly number[])[]): Kappa {
   const spread = share.reduce((a, p) => a + p * (1 - p), 0);
   const skew = share.reduce((a, p) => a + p * (1 - p) * (1 - 2 * p), 0);
   const variance = (2 * (spread * spread - skew)) / (subjects * raters * (raters - 1) * spread * spread);
-  const standardError = Math.sqrt(Math.max(0, variance));
-  return {
-    value,
-    standardError,
-    ci95: { lower: value - Z_975 * standardError, upper: value + Z_975 * standardError },
-    observedAgreement: observed,
-    expectedAgreement: expected,
-  };
+  return kappaWithInterval(value, variance, observed, expected);
 }

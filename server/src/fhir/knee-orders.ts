@@ -1,11 +1,12 @@
 /**
  * Recognises a knee radiograph order (ServiceRequest), by LOINC code or by its words: among a
- * hook's draft orders, and as the order an imaging study was made for.
+ * hook's draft orders (the CDS services), and as the order an imaging study was made for (the
+ * service, before analysis). FHIR-level knowledge both sides import from here.
  */
 import type { Bundle, CodeableConcept, FhirResource, ServiceRequest } from 'fhir/r4';
-import type { FhirClient } from '../server/src/fhir/client';
-import { REPORT_CODES } from '../server/src/fhir/codes';
-import { findImagingStudy } from '../server/src/fhir/write-report';
+import type { FhirClient } from './client';
+import { REPORT_CODES } from './codes';
+import { findImagingStudy } from './write-report';
 
 const KNEE_XR_CODES = new Set<string>(Object.values(REPORT_CODES).map((c) => c.code));
 const SERVICE_REQUEST_REFERENCE = /(?:^|\/)ServiceRequest\/([^/]+)(?:\/_history\/[^/]+)?$/;
