@@ -6,7 +6,9 @@
  * Every failure becomes a KneeTumorError: pacs-unreachable when the server cannot be reached or
  * does not answer in time, pacs-error for a transient status (with its Retry-After), study-not-found
  * for a 404 (all retryable); pacs-unauthorized when our credentials are refused, pacs-rejected for
- * any other refusal (not retryable: only a change of configuration or request helps).
+ * any other refusal (not retryable: only a change of configuration or request helps). A 401 to an
+ * access token this service obtained itself (pacs.auth oauth2-client-credentials) is tried once
+ * more with a fresh token.
  */
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { api } from 'dicomweb-client';
@@ -14,18 +16,13 @@ import XHR2 from 'xhr2';
 import { KneeTumorError } from '../errors';
 import { answerKind, retryAfterMs } from '../transport';
 import type { PacsConfig } from '../config';
+import { authorizationHeaders, createCredentials, type Credentials } from '../credentials/credentials';
 import type { InstanceRef } from '../domain/analysis';
 import type { DicomJson } from '../dicom/candidate';
 import { parseMultipart } from './multipart';
 
 // dicomweb-client is written for browsers; in Node it needs an XMLHttpRequest.
 (globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest ??= XHR2;
-
-function authorizationHeaders(pacs: PacsConfig): Record<string, string> {
-  if (!pacs.auth) return {};
-  if (pacs.auth.type === 'bearer') return { Authorization: `Bearer ${pacs.auth.token}` };
-  return { Authorization: `Basic ${Buffer.from(`${pacs.auth.username}:${pacs.auth.password}`).toString('base64')}` };
-}
 
 /** The HTTP status of a failed request: axios errors carry a response, XMLHttpRequests a status. */
 function failureStatus(error: unknown): number | undefined {
@@ -44,18 +41,29 @@ function failureRetryAfter(error: unknown): number | undefined {
 export class DicomWebClient {
   readonly baseUrl: string;
   private readonly http: AxiosInstance;
-  private readonly stow: InstanceType<typeof api.DICOMwebClient>;
+  private readonly credentials: Credentials;
   private readonly timeoutMs: number;
 
   constructor(pacs: PacsConfig) {
     this.baseUrl = pacs.dicomWebUrl.replace(/\/+$/, '');
     this.timeoutMs = pacs.timeoutMs;
-    const headers = authorizationHeaders(pacs);
-    this.http = axios.create({ baseURL: this.baseUrl, timeout: pacs.timeoutMs, headers, maxRedirects: 0 });
-    this.stow = new api.DICOMwebClient({ url: this.baseUrl, headers, verbose: false, singlepart: false });
+    this.credentials = createCredentials(pacs.auth, { system: 'pacs', baseUrl: this.baseUrl, timeoutMs: pacs.timeoutMs });
+    this.http = axios.create({ baseURL: this.baseUrl, timeout: pacs.timeoutMs, maxRedirects: 0 });
   }
 
-  private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+  /** Sends with the current credentials; a token the PACS refuses with 401 is renewed and sent once more. */
+  private async authorized<T>(request: (headers: Record<string, string>) => Promise<T>): Promise<T> {
+    const authorization = await this.credentials.authorization();
+    try {
+      return await request(authorizationHeaders(authorization));
+    } catch (error) {
+      if (failureStatus(error) !== 401 || !this.credentials.refused(authorization)) throw error;
+      return request(authorizationHeaders(await this.credentials.authorization()));
+    }
+  }
+
+  /** One exchange with the PACS, the token request included, bounded by pacs.timeoutMs. */
+  private async call<T>(what: string, request: (headers: Record<string, string>) => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -64,7 +72,7 @@ export class DicomWebClient {
       );
     });
     try {
-      return await Promise.race([request(), timeout]);
+      return await Promise.race([this.authorized(request), timeout]);
     } catch (error) {
       if (error instanceof KneeTumorError) throw error;
       const status = failureStatus(error);
@@ -88,8 +96,8 @@ export class DicomWebClient {
   }
 
   private async searchJson(what: string, url: string, params: URLSearchParams): Promise<DicomJson[]> {
-    return this.call(what, async () => {
-      const response = await this.http.get<unknown>(url, { params, headers: { Accept: 'application/dicom+json' } });
+    return this.call(what, async (authorization) => {
+      const response = await this.http.get<unknown>(url, { params, headers: { Accept: 'application/dicom+json', ...authorization } });
       // An empty search may answer 204 with no body.
       if (response.status === 204 || response.data === '') return [];
       if (!Array.isArray(response.data)) throw new KneeTumorError('pacs-error', `${what}: the answer is not a DICOM JSON array`);
@@ -123,10 +131,10 @@ export class DicomWebClient {
     const url = ['studies', instance.studyInstanceUid, 'series', instance.seriesInstanceUid, 'instances', instance.sopInstanceUid]
       .map(encodeURIComponent)
       .join('/');
-    return this.call('WADO-RS instance retrieval', async () => {
+    return this.call('WADO-RS instance retrieval', async (authorization) => {
       const response = await this.http.get<ArrayBuffer>(`/${url}`, {
         responseType: 'arraybuffer',
-        headers: { Accept: `multipart/related; type="application/dicom"; transfer-syntax=${transferSyntaxUid}` },
+        headers: { Accept: `multipart/related; type="application/dicom"; transfer-syntax=${transferSyntaxUid}`, ...authorization },
       });
       const parts = parseMultipart(new Uint8Array(response.data), String(response.headers['content-type'] ?? ''));
       const [first] = parts;
@@ -151,14 +159,19 @@ export class DicomWebClient {
     const url = ['studies', instance.studyInstanceUid, 'series', instance.seriesInstanceUid, 'instances', instance.sopInstanceUid, 'rendered']
       .map((part, i) => (i % 2 === 1 ? encodeURIComponent(part) : part))
       .join('/');
-    return this.call('WADO-RS rendered retrieval', async () => {
-      const response = await this.http.get<ArrayBuffer>(`/${url}`, { responseType: 'arraybuffer', headers: { Accept: 'image/png' } });
+    return this.call('WADO-RS rendered retrieval', async (authorization) => {
+      const response = await this.http.get<ArrayBuffer>(`/${url}`, { responseType: 'arraybuffer', headers: { Accept: 'image/png', ...authorization } });
       return new Uint8Array(response.data);
     });
   }
 
   /** STOW-RS: stores Part 10 files (the demo and the tests fill a PACS with it). */
   async storeInstances(files: Uint8Array[]): Promise<void> {
-    await this.call('STOW-RS', () => this.stow.storeInstances({ datasets: files.map((f) => f.slice().buffer) }));
+    // dicomweb-client takes its headers when it is made, so each store gets one with the current token.
+    await this.call('STOW-RS', (authorization) =>
+      new api.DICOMwebClient({ url: this.baseUrl, headers: authorization, verbose: false, singlepart: false }).storeInstances({
+        datasets: files.map((f) => f.slice().buffer),
+      }),
+    );
   }
 }

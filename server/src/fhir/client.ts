@@ -4,10 +4,12 @@
  * transient status or a broken body (fhir-error or fhir-unreachable, retryable, with the server's
  * Retry-After), our credentials refused (fhir-unauthorized), or what we sent refused
  * (fhir-rejected). Credentials come from configuration or, for CDS fallback queries, from the
- * hook's fhirAuthorization.
+ * hook's fhirAuthorization; a 401 to an access token this service obtained itself is tried once
+ * more with a fresh token.
  */
 import type { Bundle, FhirResource, OperationOutcome } from 'fhir/r4';
 import type { HttpAuth } from '../config';
+import { authorizationHeaders, createCredentials } from '../credentials/credentials';
 import { KneeTumorError } from '../errors';
 import { answerKind, retryAfterMs } from '../transport';
 
@@ -24,12 +26,6 @@ export interface FhirClient {
   /** A search URL relative to the base, e.g. a resolved prefetch template; the whole Bundle. */
   searchUrl(relativeUrl: string): Promise<Bundle<FhirResource>>;
   transaction(bundle: Bundle<FhirResource>): Promise<Bundle<FhirResource>>;
-}
-
-function authorization(auth: HttpAuth | undefined): Record<string, string> {
-  if (!auth) return {};
-  if (auth.type === 'bearer') return { Authorization: `Bearer ${auth.token}` };
-  return { Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
 }
 
 /** The OperationOutcome's words, when the error body is one (a proxy's HTML page is not). */
@@ -56,23 +52,31 @@ function parseBody<T>(text: string, what: string): T {
 
 export function createFhirClient(options: FhirClientOptions): FhirClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const credentials = createCredentials(options.auth, { system: 'fhir', baseUrl, timeoutMs: options.timeoutMs });
 
-  async function request<T>(method: 'GET' | 'POST', relativeUrl: string, body?: unknown): Promise<T> {
-    const url = `${baseUrl}/${relativeUrl}`;
-    let response: Response;
+  async function send(method: 'GET' | 'POST', relativeUrl: string, body: unknown, authorization: string | undefined): Promise<Response> {
     try {
-      response = await fetch(url, {
+      return await fetch(`${baseUrl}/${relativeUrl}`, {
         method,
         headers: {
           Accept: 'application/fhir+json',
           ...(body === undefined ? {} : { 'Content-Type': 'application/fhir+json' }),
-          ...authorization(options.auth),
+          ...authorizationHeaders(authorization),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(options.timeoutMs),
       });
     } catch (cause) {
       throw new KneeTumorError('fhir-unreachable', `the FHIR server at ${baseUrl} did not answer`, { cause });
+    }
+  }
+
+  async function request<T>(method: 'GET' | 'POST', relativeUrl: string, body?: unknown): Promise<T> {
+    const authorization = await credentials.authorization();
+    let response = await send(method, relativeUrl, body, authorization);
+    if (response.status === 401 && credentials.refused(authorization)) {
+      await response.body?.cancel();
+      response = await send(method, relativeUrl, body, await credentials.authorization());
     }
     const what = `${method} ${relativeUrl.split('?')[0]} answered ${response.status}`;
     const kind = answerKind(response.status);
