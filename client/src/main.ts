@@ -1,5 +1,6 @@
 /** The viewer page: completes the SMART launch (code → token with PKCE), then shows the app. */
 import FHIR from 'fhirclient';
+import { showAlert } from './alert';
 import './components/knee-app';
 import { launchContext } from './smart';
 import { smartStudySource } from './study-source';
@@ -15,9 +16,5 @@ FHIR.oauth2
   })
   .catch(() => {
     // No SMART state (the tab was reloaded after the session, or opened directly): say so.
-    const message = document.createElement('section');
-    message.className = 'alert';
-    message.setAttribute('role', 'alert');
-    message.innerHTML = '<h1>Your session has ended or the viewer was not launched from a chart</h1><p>Open the viewer from the patient\'s chart in the EHR.</p>';
-    document.body.append(message);
+    showAlert('Your session has ended or the viewer was not launched from a chart', 'Open the viewer from the patient\'s chart in the EHR.');
   });

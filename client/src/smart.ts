@@ -1,12 +1,9 @@
 /**
- * SMART App Launch settings of the viewer and what the EHR told it at launch: the patient, and the
- * study (and report) the clinician opened, from `fhirContext` (SMART 2) or the CDS card's
- * `appContext`, both in the token response (fhirclient has no helper for either).
+ * What the EHR told the viewer at launch: the patient, and the study (and report) the clinician
+ * opened, from `fhirContext` (SMART 2) or the CDS card's `appContext`, both in the token response
+ * (fhirclient has no helper for either). The launch settings come from config.json (app-config.ts).
  */
 import type Client from 'fhirclient/lib/Client';
-
-export const CLIENT_ID = 'knee-tumor-viewer';
-export const SCOPES = 'launch openid fhirUser patient/ImagingStudy.rs patient/DiagnosticReport.rs patient/Observation.rs';
 
 export interface LaunchContext {
   studyInstanceUid?: string;

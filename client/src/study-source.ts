@@ -1,19 +1,19 @@
 /**
  * Everything the viewer loads, over the SMART session: FHIR reads with fhirclient (Patient,
  * ImagingStudy, DiagnosticReport, Observation) and our /app-api (rendered images through our
- * server, the analysis state, feedback), each with the app's access token. A 401 anywhere means
- * the session is over and becomes SessionExpiredError.
+ * server, the analysis state, feedback), each with the app's access token. A FHIR read answered
+ * 401 means the session is over (SessionExpiredError); an /app-api refusal is classified by its
+ * error code (api-errors.ts). /app-api is told the launch patient of the token response, which the
+ * service accepts only as far as the token itself allows.
  */
 import type { DiagnosticReport, ImagingStudy, Observation, Patient } from 'fhir/r4';
 import type Client from 'fhirclient/lib/Client';
 import { ANALYSIS_IDENTIFIER_SYSTEM, toPatientSummary, toStudyItem, toStudyResult } from './fhir-mapping';
+import { apiError, SessionExpiredError } from './api-errors';
 import type { AnalysisState, PatientSummary, StudyItem, StudyResult } from './model';
 
-export class SessionExpiredError extends Error {
-  constructor() {
-    super('The session has expired.');
-  }
-}
+/** Must match LAUNCH_PATIENT_HEADER of server/src/viewer/router.ts. */
+const LAUNCH_PATIENT_HEADER = 'X-Launch-Patient';
 
 export type FeedbackOutcome = { outcome: 'accepted' } | { outcome: 'overridden'; reason: string };
 
@@ -47,10 +47,11 @@ export function smartStudySource(client: Client): StudySource {
   const patientId = client.getPatientId();
   if (!patientId) throw new Error('The EHR launched the viewer without a patient.');
   const api = async (path: string, init: RequestInit = {}): Promise<Response> => {
-    const response = await fetch(path, { ...init, headers: { ...init.headers, Authorization: `Bearer ${client.getState('tokenResponse.access_token')}` } });
-    if (response.status === 401) throw new SessionExpiredError();
-    if (!response.ok) throw new Error(`${path.split('?')[0]} answered HTTP ${response.status}`);
-    return response;
+    const headers = { ...init.headers, Authorization: `Bearer ${client.getState('tokenResponse.access_token')}`, [LAUNCH_PATIENT_HEADER]: patientId };
+    const response = await fetch(path, { ...init, headers });
+    if (response.ok) return response;
+    const body: unknown = await response.json().catch(() => undefined);
+    throw apiError(path.split('?')[0] ?? path, response.status, body);
   };
   const fhir = <T>(url: string) => guard(() => client.request<T>(url, { flat: true, pageLimit: 0 }));
 

@@ -1,13 +1,15 @@
 /**
  * The viewer app: the launch patient's knee studies, the AI decision and both views with their
  * boxes, display controls and feedback. Every failure ends in a message that says what happened
- * and what to do (expired session, no result, failed analysis, missing view), never a blank page.
+ * and what to do (expired session, access refused by the server's set-up, no result, failed
+ * analysis, missing view), never a blank page.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { VIEWS, VIEW_LABELS, type AnalysisState, type PatientSummary, type StudyItem, type StudyResult, type ViewName } from '../model';
 import type { LaunchContext } from '../smart';
-import { SessionExpiredError, type StudySource } from '../study-source';
+import { AccessRefusedError, SessionExpiredError } from '../api-errors';
+import type { StudySource } from '../study-source';
 import { countBelowThreshold } from '../../../server/src/imaging/box-layout';
 import { DEFAULT_DISPLAY, type DisplayChangeEvent, type DisplaySettings } from './display-controls';
 import type { FeedbackStatus, FeedbackSubmitEvent } from './feedback-control';
@@ -18,7 +20,16 @@ import './feedback-control';
 import './radiograph-viewer';
 import './study-panel';
 
-type Phase = { kind: 'loading' } | { kind: 'ready' } | { kind: 'expired' } | { kind: 'error'; message: string };
+type Phase = { kind: 'loading' } | { kind: 'ready' } | { kind: 'expired' } | { kind: 'refused'; reason: string } | { kind: 'error'; message: string };
+
+/** An error that ends the whole view rather than one image or one feedback. */
+const endsTheView = (error: unknown) => error instanceof SessionExpiredError || error instanceof AccessRefusedError;
+
+function phaseOf(error: unknown): Phase {
+  if (error instanceof SessionExpiredError) return { kind: 'expired' };
+  if (error instanceof AccessRefusedError) return { kind: 'refused', reason: error.message };
+  return { kind: 'error', message: (error as Error).message };
+}
 
 function noResultMessage(state: AnalysisState): string {
   if (state.state === 'failed') return `The AI analysis of this study failed: ${state.reason ?? 'no reason given'}. Read the images as usual.`;
@@ -64,7 +75,7 @@ export class KneeApp extends LitElement {
     try {
       await step();
     } catch (error) {
-      this.phase = error instanceof SessionExpiredError ? { kind: 'expired' } : { kind: 'error', message: (error as Error).message };
+      this.phase = phaseOf(error);
     }
   }
 
@@ -107,7 +118,7 @@ export class KneeApp extends LitElement {
           const url = await source.image(study, sop);
           this.images = { ...this.images, [view]: url };
         } catch (error) {
-          if (error instanceof SessionExpiredError) throw error;
+          if (endsTheView(error)) throw error;
           this.imageErrors = { ...this.imageErrors, [view]: `The ${VIEW_LABELS[view]} image could not be loaded from the PACS (${(error as Error).message}).` };
         }
       }),
@@ -121,7 +132,7 @@ export class KneeApp extends LitElement {
       await this.source.sendFeedback(this.result.report, event.detail);
       this.feedback = 'sent';
     } catch (error) {
-      if (error instanceof SessionExpiredError) throw error;
+      if (endsTheView(error)) throw error;
       this.feedback = 'failed';
     }
   }
@@ -153,6 +164,11 @@ export class KneeApp extends LitElement {
     if (this.phase.kind === 'expired') {
       return html`<section class="alert" role="alert"><h1>Your session has ended</h1>
         <p>For the patient's safety the viewer stops when its access expires. Open it again from the patient's chart.</p></section>`;
+    }
+    if (this.phase.kind === 'refused') {
+      return html`<section class="alert" role="alert"><h1>The server refused access to the images</h1>
+        <p>${this.phase.reason}</p>
+        <p>Opening the viewer again will not help: this is how the service or the EHR is set up. Tell your EHR's integrator what this page says.</p></section>`;
     }
     if (this.phase.kind === 'error') {
       return html`<section class="alert" role="alert"><h1>The viewer could not open the study</h1><p>${this.phase.message}</p></section>`;

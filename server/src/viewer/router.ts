@@ -3,10 +3,12 @@
  * by the PACS and passed through with our PACS credentials (the browser never holds them), the
  * state of a study's analysis (to say why there is no result), and the clinician's agree/disagree,
  * stored as CDS Hooks feedback on the report's card. Every /app-api call carries the app's SMART
- * access token, and only studies and reports of the token's patient are served.
+ * access token, and only studies and reports of the launch patient are served: whatever the token
+ * check, the study's ImagingStudy and the report must have that patient as subject. The app's own
+ * settings (client_id, scopes, the EHRs it may be launched from) are served as /app/config.json.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { DiagnosticReport, ImagingStudy } from 'fhir/r4';
+import type { DiagnosticReport, ImagingStudy, Reference } from 'fhir/r4';
 import { z } from 'zod';
 import { resultCardUuid, OVERRIDE_REASONS } from '../../../cds-hooks/cards';
 import type { FeedbackStore } from '../../../cds-hooks/feedback';
@@ -14,16 +16,25 @@ import type { DicomWebClient } from '../dicomweb/client';
 import { KneeTumorError } from '../errors';
 import { SYSTEMS, studyIdentifierValue } from '../fhir/codes';
 import type { FhirClient } from '../fhir/client';
+import { subjectVerdict, type SubjectMismatch } from '../fhir/patient-subject';
 import { bearerToken, respond } from '../http';
 import type { JobStore } from '../jobs/store';
 import type { Log } from '../log';
-import type { SmartAuthenticator, SmartCaller } from './smart-auth';
+import type { AccessRequest, SmartAuthenticator, SmartCaller } from './smart-auth';
 
 /** The service id under which the viewer's feedback is stored beside the hooks' own. */
 export const VIEWER_FEEDBACK_SERVICE = 'knee-tumor-viewer';
 
+/** What the app learns at run time: what the EHR registered it as, and which EHRs may launch it. */
+export interface AppSettings {
+  clientId: string;
+  scope: string;
+  allowedIssuers: string[];
+}
+
 export interface ViewerRouterDeps {
   authenticate: SmartAuthenticator;
+  appSettings: AppSettings;
   pacs: Pick<DicomWebClient, 'seriesOfInstance' | 'retrieveRendered'>;
   fhir: FhirClient;
   jobs: JobStore;
@@ -41,6 +52,21 @@ const ViewerFeedbackSchema = z.object({
   overrideReason: z.enum(OVERRIDE_REASONS.map((r) => r.code) as [string, ...string[]]).optional(),
 });
 
+/** The header in which the app names the patient of its token response (the `fhir` mode's only source). */
+export const LAUNCH_PATIENT_HEADER = 'X-Launch-Patient';
+
+function accessOf(req: Request, studyInstanceUid?: string): AccessRequest {
+  return { token: bearerToken(req), launchPatient: req.get(LAUNCH_PATIENT_HEADER) ?? undefined, studyInstanceUid };
+}
+
+/** Why none of `resources` is the launch patient's (a code safe to log), or undefined when one is. */
+function mismatchOf(resources: { subject?: Reference }[], caller: SmartCaller): SubjectMismatch | 'not-in-fhir' | undefined {
+  const patient = { id: caller.patient.slice('Patient/'.length) };
+  const verdicts = resources.map((r) => subjectVerdict(r.subject, patient));
+  if (verdicts.includes('same-patient')) return undefined;
+  return (verdicts[0] as SubjectMismatch | undefined) ?? 'not-in-fhir';
+}
+
 function uidParam(req: Request, name: string): string {
   const value = req.params[name];
   if (typeof value !== 'string' || !UID.test(value)) throw new KneeTumorError('bad-request', `${name} is not a DICOM UID`);
@@ -49,20 +75,31 @@ function uidParam(req: Request, name: string): string {
 
 export function createViewerRouter(deps: ViewerRouterDeps): Router {
   const router = express.Router();
+  router.get('/app/config.json', (_req: Request, res: Response) => {
+    res.set('Cache-Control', 'no-cache').json(deps.appSettings);
+  });
   router.use('/app', express.static(deps.clientDir, { index: 'index.html' }));
 
-  /** Refuses a study the FHIR server does not list under the token's patient. */
+  /** Refuses what is not the launch patient's, logged by code (the UID is no patient data). */
+  const assertOfPatient = (resources: { subject?: Reference }[], caller: SmartCaller, what: 'study' | 'report', study?: string): void => {
+    const reason = mismatchOf(resources, caller);
+    if (!reason) return;
+    deps.log('viewer-access-refused', { code: 'patient-mismatch', reason, what, study });
+    throw new KneeTumorError('patient-mismatch', `the ${what} is not one of the launch patient's`);
+  };
+
+  /** Refuses a study the FHIR server does not list under the launch patient. */
   const assertStudyOfPatient = async (caller: SmartCaller, studyInstanceUid: string): Promise<void> => {
     const identifier = `${encodeURIComponent(SYSTEMS.dicomUid)}|${encodeURIComponent(studyIdentifierValue(studyInstanceUid))}`;
     const studies = await deps.fhir.search<ImagingStudy>('ImagingStudy', `identifier=${identifier}`);
-    if (!studies.some((s) => s.subject?.reference === caller.patient)) throw new KneeTumorError('forbidden', 'the study is not one of the launch patient\'s');
+    assertOfPatient(studies, caller, 'study', studyInstanceUid);
   };
 
   router.get('/app-api/studies/:study/instances/:sop/rendered', (req: Request, res: Response, next: NextFunction) => {
     (async () => {
-      const caller = await deps.authenticate(bearerToken(req));
       const study = uidParam(req, 'study');
       const sop = uidParam(req, 'sop');
+      const caller = await deps.authenticate(accessOf(req, study));
       await assertStudyOfPatient(caller, study);
       const series = await deps.pacs.seriesOfInstance(study, sop);
       if (!series) throw new KneeTumorError('not-found', 'the PACS has no such image in the study');
@@ -74,8 +111,8 @@ export function createViewerRouter(deps: ViewerRouterDeps): Router {
   router.get(
     '/app-api/studies/:study/analysis',
     respond(async (req) => {
-      const caller = await deps.authenticate(bearerToken(req));
       const study = uidParam(req, 'study');
+      const caller = await deps.authenticate(accessOf(req, study));
       await assertStudyOfPatient(caller, study);
       const job = deps.jobs.forStudy(study);
       if (!job) return { status: 200, body: { state: 'not-started' } };
@@ -87,13 +124,13 @@ export function createViewerRouter(deps: ViewerRouterDeps): Router {
     '/app-api/feedback',
     express.json({ limit: '16kb' }),
     respond(async (req) => {
-      const caller = await deps.authenticate(bearerToken(req));
+      const caller = await deps.authenticate(accessOf(req));
       const parsed = ViewerFeedbackSchema.safeParse(req.body);
       if (!parsed.success) throw new KneeTumorError('bad-request', 'invalid feedback: give diagnosticReport, outcome and, when overridden, a coded reason');
       const { diagnosticReport, outcome, overrideReason } = parsed.data;
       const id = diagnosticReport.slice('DiagnosticReport/'.length);
       const reports = await deps.fhir.search<DiagnosticReport>('DiagnosticReport', `_id=${encodeURIComponent(id)}`);
-      if (!reports.some((r) => r.subject?.reference === caller.patient)) throw new KneeTumorError('forbidden', 'the report is not one of the launch patient\'s');
+      assertOfPatient(reports, caller, 'report');
       const reason = OVERRIDE_REASONS.find((r) => r.code === overrideReason);
       deps.feedback.record(VIEWER_FEEDBACK_SERVICE, caller.issuer, {
         feedback: [

@@ -1,50 +1,51 @@
 /**
- * Checks the SMART access token the viewer app presents: a JWT signed by the configured
- * authorization server (keys from its JWKS, asymmetric algorithms only), not expired, issued for
- * the EHR's FHIR server when it names an audience, with a patient context and patient-level read
- * access to imaging. The app never holds PACS credentials; this token is all it has.
+ * Checks the SMART access token the viewer app presents, the way the deployment's EHR allows
+ * (`smart.tokenValidation.mode`): a JWT signed by its authorization server (`jwt`), the EHR's
+ * introspection endpoint (`introspection`, any token, opaque included), or the EHR's FHIR server
+ * itself (`fhir`). Whatever the mode, the patient comes from the launch, never from what the
+ * request asks for, and the token must allow patient-level reads of imaging. The app never holds
+ * PACS credentials; this token is all it has.
  */
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { SmartConfig } from '../config';
-import { KneeTumorError } from '../errors';
+import { createFhirTokenCheck } from './fhir-token-check';
+import { createIntrospectionCheck } from './introspection';
+import { createJwtCheck } from './jwt-check';
+import { createTokenCache } from './token-cache';
+import { sessionEnded, type SmartCaller, type TokenGrant } from './token-grant';
 
-const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-/** SMART v2 `.rs` and its v1 spelling `.read` both allow reading; a wildcard resource too. */
-const IMAGING_READ = /^patient\/(ImagingStudy|\*)\.(rs|read|\*|cruds)$/;
+export type { SmartCaller } from './token-grant';
 
-export interface SmartCaller {
-  issuer: string;
-  /** "Patient/<id>": the patient the clinician launched the app for. */
-  patient: string;
+/** What a request to /app-api brings: the token, the launch patient the app was told, the study it asks for. */
+export interface AccessRequest {
+  token?: string;
+  /** The `patient` of the app's token response (used by the `fhir` mode, which has nothing else to go on). */
+  launchPatient?: string;
+  studyInstanceUid?: string;
 }
 
-export type SmartAuthenticator = (token: string | undefined) => Promise<SmartCaller>;
+export type SmartAuthenticator = (request: AccessRequest) => Promise<SmartCaller>;
 
-function expired(reason: string, cause?: unknown): KneeTumorError {
-  return new KneeTumorError('unauthorized', reason, { cause });
-}
-
-function audienceOf(payload: JWTPayload): string[] {
-  if (payload.aud === undefined) return [];
-  return Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+/** A check that depends on the token alone, remembered per token. */
+function cachedPerToken(check: (token: string) => Promise<TokenGrant>): SmartAuthenticator {
+  const cache = createTokenCache<SmartCaller>();
+  return async ({ token }) => {
+    if (!token) throw sessionEnded('a SMART access token is required');
+    const known = cache.get(token);
+    if (known) return known;
+    const grant = await check(token);
+    cache.set(token, grant.caller, grant.expiresAt);
+    return grant.caller;
+  };
 }
 
 export function createSmartAuthenticator(config: SmartConfig): SmartAuthenticator {
-  const keys = createRemoteJWKSet(new URL(config.jwksUrl));
-  const fhirBase = config.fhirBaseUrl.replace(/\/+$/, '');
-  return async (token) => {
-    if (!token) throw expired('a SMART access token is required');
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, keys, { issuer: config.issuer, algorithms: ALGORITHMS, clockTolerance: 5 }));
-    } catch (cause) {
-      throw expired(cause instanceof errors.JWTExpired ? 'the session has expired' : 'the access token is not valid', cause);
-    }
-    const audience = audienceOf(payload).map((a) => a.replace(/\/+$/, ''));
-    if (audience.length > 0 && !audience.includes(fhirBase)) throw expired('the access token is for another FHIR server');
-    const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-    if (!scopes.some((s) => IMAGING_READ.test(s))) throw new KneeTumorError('forbidden', 'the access token does not allow reading imaging studies');
-    if (typeof payload.patient !== 'string' || !payload.patient) throw new KneeTumorError('forbidden', 'the access token has no patient context');
-    return { issuer: config.issuer, patient: `Patient/${payload.patient}` };
-  };
+  const validation = config.tokenValidation;
+  switch (validation.mode) {
+    case 'jwt':
+      return cachedPerToken(createJwtCheck(validation, config.fhirBaseUrl));
+    case 'introspection':
+      return cachedPerToken(createIntrospectionCheck(validation, config.timeoutMs));
+    case 'fhir':
+      return createFhirTokenCheck(config.fhirBaseUrl, config.timeoutMs);
+  }
 }

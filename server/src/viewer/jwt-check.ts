@@ -1,0 +1,31 @@
+/**
+ * `jwt` mode: the access token is a JWT signed with an asymmetric key of the EHR's authorization
+ * server (keys from its JWKS), unexpired, and issued for the EHR's FHIR server (`aud` required).
+ */
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { TokenValidation } from '../config';
+import { grantOfClaims, sessionEnded, type TokenGrant } from './token-grant';
+
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
+
+function audienceOf(payload: JWTPayload): string[] {
+  if (payload.aud === undefined) return [];
+  return (Array.isArray(payload.aud) ? payload.aud : [payload.aud]).map(withoutTrailingSlash);
+}
+
+export function createJwtCheck(config: Extract<TokenValidation, { mode: 'jwt' }>, fhirBaseUrl: string): (token: string) => Promise<TokenGrant> {
+  const keys = createRemoteJWKSet(new URL(config.jwksUrl));
+  const audience = withoutTrailingSlash(fhirBaseUrl);
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, { issuer: config.issuer, algorithms: ALGORITHMS, clockTolerance: 5 }));
+    } catch (cause) {
+      throw sessionEnded(cause instanceof errors.JWTExpired ? 'the session has expired' : 'the access token is not valid', cause);
+    }
+    if (!audienceOf(payload).includes(audience)) throw sessionEnded('the access token is not issued for the EHR\'s FHIR server (its aud must be smart.fhirBaseUrl)');
+    return grantOfClaims(payload, config.issuer);
+  };
+}
