@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { AI_NOTICE, DEMONSTRATION_MODEL_NOTICE } from '../server/src/domain/analysis';
 import { CONFIDENCE_MEANING, NEXT_STEP_DEMONSTRATION, NEXT_STEP_NEGATIVE, NEXT_STEP_POSITIVE, VIEW_WORDS, capitalised, evidenceClause, kneeWords } from '../server/src/domain/wording';
+import { CARD_TOPIC } from '../server/src/fhir/codes';
 import { findingFacts, type ReportReading } from '../server/src/fhir/read-report';
 import type { Card, Link } from './types';
 
@@ -70,7 +71,7 @@ function viewerLink(settings: CardSettings, study: StudyRef, report?: string): L
 }
 
 function source(settings: CardSettings, model?: string): Card['source'] {
-  return { label: model ? `Knee bone tumor AI (${model})` : 'Knee bone tumor AI', url: settings.modelCardUrl };
+  return { label: model ? `Knee bone tumor AI (${model})` : 'Knee bone tumor AI', url: settings.modelCardUrl, topic: CARD_TOPIC };
 }
 
 /** The uuid of a report's result card; the viewer's feedback names the card by it. */

@@ -13,11 +13,11 @@ import { describeIssues } from '../server/src/validation-issues';
 import type { CdsAuthenticator } from './auth';
 import { FeedbackRequestSchema, type FeedbackStore } from './feedback';
 import { discovery } from './services';
-import { HookRequestSchema, type CdsService, type HookContext, type HookRequest } from './types';
+import { HookRequestSchema, type CdsService, type HookRequest, type HookSettings } from './types';
 
 export interface CdsRouterDeps {
   services: readonly CdsService[];
-  context: HookContext;
+  context: HookSettings;
   authenticate: CdsAuthenticator;
   feedback: FeedbackStore;
   /** Public base URL of this service (without /cds-services). */
@@ -51,7 +51,7 @@ export function createCdsRouter(deps: CdsRouterDeps): Router {
         const caller = await deps.authenticate(bearerToken(req), endpoint);
         const request = parse(HookRequestSchema, req.body, 'hook request') as HookRequest;
         if (request.hook !== service.hook) throw new KneeTumorError('bad-request', `service ${service.id} answers ${service.hook}, not ${request.hook}`);
-        const response = await service.handle(request, deps.context);
+        const response = await service.handle(request, { ...deps.context, caller });
         deps.log('hook-answered', { service: service.id, hookInstance: request.hookInstance, issuer: caller.issuer, cards: response.cards.length });
         return { status: 200, body: response };
       }),

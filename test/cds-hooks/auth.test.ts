@@ -1,6 +1,8 @@
 /**
  * CDS client authentication and malformed calls over real HTTP: each bad token and each bad body
- * gets its refusal. The JWKS URL variant is served by a real HTTP server.
+ * gets its refusal. The JWKS URL variant is served by a real HTTP server; key sets that cannot be
+ * read (server down, 5xx, not a key set) are served by recording servers, as is a `jku` that a
+ * static-key issuer's tokens name and that must never be fetched.
  */
 import type { Server } from 'node:http';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -11,6 +13,7 @@ import { silentLog } from '../../server/src/log';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server';
 import { createTestCdsClient, type TestCdsClient } from '../support/cds-client';
 import { freePort } from '../support/orthanc';
+import { startRecordingServer, type RecordingServer } from '../support/recording-server';
 import { SERVICE_BASE, TEST_MODEL, testConfig } from '../support/service-config';
 
 const id = 'knee-tumor-patient-view';
@@ -25,6 +28,10 @@ let stranger: TestCdsClient;
 let jwksServer: Server;
 let jwksUrl: string;
 let service: KneeTumorService;
+/** Where static-key tokens point their jku: it must see no request. */
+let jkuTarget: RecordingServer;
+/** JWKS servers that are down, failing, or answer something that is not a key set. */
+let brokenKeys: Record<'down' | 'failing' | 'notAKeySet', { server: RecordingServer; client: TestCdsClient }>;
 
 beforeAll(async () => {
   fhir = await startFhirServer();
@@ -37,10 +44,23 @@ beforeAll(async () => {
       res.json(remoteEhr.jwks);
     })
     .listen(port, '127.0.0.1');
+  jkuTarget = await startRecordingServer((_req, res) => void res.json(stranger.jwks));
+  const [down, failing, notAKeySet] = await Promise.all([
+    startRecordingServer(),
+    startRecordingServer((_req, res) => void res.status(502).type('html').send('<html><body>502 Bad Gateway</body></html>')),
+    startRecordingServer((_req, res) => void res.json({ issuer: 'https://keys.example.org' })),
+  ]);
+  await down.stop();
+  brokenKeys = {
+    down: { server: down, client: await createTestCdsClient('https://down-ehr.example.org') },
+    failing: { server: failing, client: await createTestCdsClient('https://failing-ehr.example.org') },
+    notAKeySet: { server: notAKeySet, client: await createTestCdsClient('https://odd-ehr.example.org') },
+  };
   service = createService(
     testConfig(fhir.baseUrl, [
       { issuer: ehr.issuer, jwks: ehr.jwks },
       { issuer: remoteEhr.issuer, jwksUrl },
+      ...Object.values(brokenKeys).map(({ server, client }) => ({ issuer: client.issuer, jwksUrl: `${server.origin}/jwks.json` })),
     ]),
     () => Promise.reject(new Error('not used')),
     TEST_MODEL,
@@ -51,6 +71,7 @@ afterAll(async () => {
   await service.stop();
   await fhir.stop();
   await new Promise((r) => jwksServer.close(r));
+  await Promise.all([jkuTarget.stop(), ...Object.values(brokenKeys).map((b) => b.server.stop())]);
 });
 
 const call = (token: string | undefined, payload: unknown = body()) => {
@@ -64,8 +85,26 @@ describe('CDS client JWT', () => {
     expect((await call(await remoteEhr.token(audience))).status).toBe(200);
   });
 
+  it('accepts a static-key issuer\'s token that carries a jku, and never fetches the jku', async () => {
+    expect((await call(await ehr.token(audience, { jku: `${jkuTarget.origin}/jwks.json` }))).status).toBe(200);
+    expect(jkuTarget.requests).toEqual([]);
+  });
+
+  it('accepts a JWKS URL issuer\'s token whose jku is the configured URL', async () => {
+    expect((await call(await remoteEhr.token(audience, { jku: jwksUrl }))).status).toBe(200);
+  });
+
+  it.each(['down', 'failing', 'notAKeySet'] as const)('answers 503 naming the issuer\'s key set when its JWKS server is %s', async (which) => {
+    const { server, client } = brokenKeys[which];
+    const response = await call(await client.token(audience));
+    expect(response.status).toBe(503);
+    expect(response.body.code).toBe('cds-client-keys-unavailable');
+    expect(response.body.reason).toContain(`the key set of CDS client ${client.issuer} is unavailable: ${server.origin}/jwks.json`);
+  });
+
   it.each([
     ['no token', async () => undefined, /bearer JWT is required/],
+    ['a static-key token whose kid is not in the set', async () => (await createTestCdsClient(ehr.issuer)).token(audience), /kid .* is not in the key set configured for/],
     ['a token that is not a JWT', async () => 'not-a-jwt', /not a JWT/],
     ['an expired token', async () => ehr.token(audience, { expiresInSeconds: -60 }), /expired/],
     ['a token issued too long ago', async () => ehr.token(audience, { issuedAt: Math.floor(Date.now() / 1000) - 3600, expiresInSeconds: 600 }), /iat/],

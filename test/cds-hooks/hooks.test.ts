@@ -3,6 +3,8 @@
  * reports and fallback queries, and the real SQLite job store.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import request from 'supertest';
 import type { Bundle, FhirResource, ImagingStudy } from 'fhir/r4';
 import { PREFETCH, resolveTemplate } from '../../cds-hooks/patient-data';
@@ -25,7 +27,9 @@ let service: KneeTumorService;
 beforeAll(async () => {
   fhir = await startFhirServer();
   ehr = await createTestCdsClient();
-  service = createService(testConfig(fhir.baseUrl, [{ issuer: ehr.issuer, jwks: ehr.jwks }]), () => Promise.reject(new Error('not used')), TEST_MODEL, silentLog);
+  // The fallback queries of these tests go to the FHIR engine (and to a closed port), both configured for this client.
+  const fhirServers = [fhir.baseUrl, 'http://127.0.0.1:9/fhir'];
+  service = createService(testConfig(fhir.baseUrl, [{ issuer: ehr.issuer, jwks: ehr.jwks, fhirServers }]), () => Promise.reject(new Error('not used')), TEST_MODEL, silentLog);
 });
 afterAll(async () => {
   await service.stop();
@@ -100,9 +104,17 @@ describe('patient-view', () => {
     expect(card).toMatchObject({
       summary: `Possible bone tumor, left knee (lateral view), radiographs of ${RECENT_STUDY_DATE}`,
       indicator: 'warning',
-      source: { label: 'Knee bone tumor AI (knee-tumor 1.0.0)', url: 'https://knee-tumor.example.org/model-card' },
+      source: {
+        label: 'Knee bone tumor AI (knee-tumor 1.0.0)',
+        url: 'https://knee-tumor.example.org/model-card',
+        topic: { system: 'https://knee-tumor.example.org/fhir/CodeSystem/knee-tumor', code: 'bone-tumor-ai' },
+      },
       links: [{ type: 'smart', url: 'https://viewer.knee-tumor.example.org/launch' }],
     });
+    // The topic is a code of our published CodeSystem, so that an EHR can resolve it.
+    const codeSystem = JSON.parse(readFileSync(path.resolve(__dirname, '../../fhir-profiles/CodeSystem-knee-tumor.json'), 'utf8')) as { url: string; concept: Array<{ code: string }> };
+    expect(card.source.topic.system).toBe(codeSystem.url);
+    expect(codeSystem.concept.map((c) => c.code)).toContain(card.source.topic.code);
     expect(card.uuid).toMatch(/^[0-9a-f-]{36}$/);
     expect(card.summary.length).toBeLessThan(140);
     expect(count(card.detail, AI_NOTICE)).toBe(1);
