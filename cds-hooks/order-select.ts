@@ -11,5 +11,5 @@ export const orderSelectService: CdsService = {
   description: 'When a knee radiograph is selected, shows the AI second reader result of the patient\'s recent knee radiographs.',
   prefetch: PREFETCH,
   handle: async (request, context) =>
-    hasKneeRadiographOrder(request.context.draftOrders, request.context.selections) ? studyCardsFor(request, context) : { cards: [] },
+    hasKneeRadiographOrder(context.kneeRadiographCodes, request.context.draftOrders, request.context.selections) ? studyCardsFor(request, context) : { cards: [] },
 };

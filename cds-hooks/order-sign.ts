@@ -10,5 +10,5 @@ export const orderSignService: CdsService = {
   title: 'Knee bone tumor AI: prior results when signing knee imaging orders',
   description: 'When a knee radiograph order is signed, shows the AI second reader result of the patient\'s recent knee radiographs.',
   prefetch: PREFETCH,
-  handle: async (request, context) => (hasKneeRadiographOrder(request.context.draftOrders) ? studyCardsFor(request, context) : { cards: [] }),
+  handle: async (request, context) => (hasKneeRadiographOrder(context.kneeRadiographCodes, request.context.draftOrders) ? studyCardsFor(request, context) : { cards: [] }),
 };

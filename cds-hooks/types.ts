@@ -2,6 +2,10 @@
 import { z } from 'zod';
 import type { Bundle, DiagnosticReport, FhirResource, ImagingStudy, Observation } from 'fhir/r4';
 import type { JobStore } from '../server/src/jobs/store';
+import type { Log } from '../server/src/log';
+import type { CdsCaller } from './auth';
+import { BundleSchema, FhirResourceSchema } from './fhir-shapes';
+import type { KneeRadiographCodes } from '../server/src/fhir/knee-orders';
 
 export const HookRequestSchema = z.object({
   hook: z.string().min(1),
@@ -22,10 +26,13 @@ export const HookRequestSchema = z.object({
     userId: z.string().optional(),
     encounterId: z.string().optional(),
     selections: z.array(z.string()).optional(),
-    draftOrders: z.looseObject({ resourceType: z.literal('Bundle'), entry: z.array(z.looseObject({})).optional() }).optional(),
+    draftOrders: BundleSchema.optional(),
   }),
-  /** A key with null: the client looked and found nothing; a missing key: we must look. */
-  prefetch: z.record(z.string(), z.looseObject({ resourceType: z.string() }).nullable()).optional(),
+  /**
+   * A key with null: the client looked and found nothing; a missing key, or an OperationOutcome
+   * (the client's own prefetch failed, CDS Hooks 2.0): we must look.
+   */
+  prefetch: z.record(z.string(), FhirResourceSchema.nullable()).optional(),
 });
 
 export type HookRequest = Omit<z.infer<typeof HookRequestSchema>, 'prefetch' | 'context'> & {
@@ -62,14 +69,22 @@ export interface PatientData {
   observations: Observation[];
 }
 
-/** Everything a hook needs besides the request; no hook waits for inference. */
-export interface HookContext {
+/** What every hook call shares: the service's settings and stores; no hook waits for inference. */
+export interface HookSettings {
   jobs: JobStore;
+  log: Log;
   appLaunchUrl: string;
   modelCardUrl: string;
   studiesPerCard: number;
   currentStudyDays: number;
   fhirTimeoutMs: number;
+  /** The order codes that are knee radiographs (the order hooks answer only for those). */
+  kneeRadiographCodes: KneeRadiographCodes;
+}
+
+/** Everything a hook needs besides the request: the settings, and who called (which FHIR servers it may make us query). */
+export interface HookContext extends HookSettings {
+  caller: CdsCaller;
 }
 
 /** One CDS service, defined once: discovery and the route are both derived from it. */

@@ -14,16 +14,52 @@ const REPOSITORY_ROOT = path.resolve(__dirname, path.basename(path.resolve(__dir
 /** The shipped ensemble. */
 export const DEFAULT_MANIFEST = path.join(REPOSITORY_ROOT, 'models/knee-tumor-v1/manifest.json');
 
-const HttpAuthSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }),
-  z.object({ type: z.literal('bearer'), token: z.string().min(1) }),
-]);
+/** Our FHIR ValueSet of the order codes that are knee radiographs (LOINC, CPT, SNOMED CT). */
+export const KNEE_RADIOGRAPH_ORDERS_VALUE_SET = path.join(REPOSITORY_ROOT, 'fhir-profiles/ValueSet-knee-radiograph-orders.json');
+
+const BasicAuthSchema = z.object({ type: z.literal('basic'), username: z.string().min(1), password: z.string() });
+const BearerAuthSchema = z.object({ type: z.literal('bearer'), token: z.string().min(1) });
+
+/** OAuth 2.0 client credentials with a shared secret sent as HTTP basic (client_secret_basic). */
+const ClientCredentialsAuthSchema = z.object({
+  type: z.literal('oauth2-client-credentials'),
+  tokenUrl: z.url(),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  scope: z.string().min(1).optional(),
+});
+
+/** What the service reads, searches and writes on the EHR's FHIR server as a backend service. */
+const DEFAULT_BACKEND_SCOPE =
+  'system/ImagingStudy.rs system/ServiceRequest.rs system/DiagnosticReport.crs system/Observation.crs system/Device.crs system/Provenance.c';
+
+/**
+ * SMART Backend Services: client_credentials authenticated by a JWT assertion signed with this
+ * service's private key (private_key_jwt); the EHR holds the public key under `kid`.
+ */
+const SmartBackendAuthSchema = z
+  .object({
+    type: z.literal('smart-backend'),
+    /** The EHR's token endpoint; taken from {fhir.baseUrl}/.well-known/smart-configuration when omitted. */
+    tokenUrl: z.url().optional(),
+    clientId: z.string().min(1),
+    scope: z.string().min(1).default(DEFAULT_BACKEND_SCOPE),
+    alg: z.enum(['RS384', 'ES384']),
+    kid: z.string().min(1),
+    /** A PKCS#8 or PKCS#1/SEC1 PEM file, read once when the client is composed. */
+    privateKeyPath: z.string().min(1).optional(),
+    privateKeyJwk: z.looseObject({ kty: z.string() }).optional(),
+  })
+  .refine((a) => Boolean(a.privateKeyPath) !== Boolean(a.privateKeyJwk), { message: 'give exactly one of privateKeyPath and privateKeyJwk' });
+
+const PacsAuthSchema = z.discriminatedUnion('type', [BasicAuthSchema, BearerAuthSchema, ClientCredentialsAuthSchema]);
+const FhirAuthSchema = z.discriminatedUnion('type', [BasicAuthSchema, BearerAuthSchema, SmartBackendAuthSchema, ClientCredentialsAuthSchema]);
 
 export const PacsConfigSchema = z.object({
   /** DICOMweb base URL (QIDO-RS, WADO-RS, STOW-RS), e.g. http://pacs/dicom-web */
   dicomWebUrl: z.url(),
-  /** HTTP basic credentials or a bearer token for the PACS; never sent to browsers. */
-  auth: HttpAuthSchema.optional(),
+  /** HTTP basic credentials, a bearer token or OAuth 2.0 client credentials for the PACS; never sent to browsers. */
+  auth: PacsAuthSchema.optional(),
   /** Per-request timeout in milliseconds. */
   timeoutMs: z.number().int().positive().default(30000),
 });
@@ -52,11 +88,19 @@ export const AnalysisConfigSchema = z.object({
   acceptUnconfirmedBodyPart: z.boolean().default(false),
 });
 
+/** Which orders are knee radiographs: our ValueSet, which a site extends (or replaces) with its own. */
+export const OrdersConfigSchema = z.object({
+  /** A site's own FHIR ValueSet file whose compose.include lists its knee radiograph order codes. */
+  kneeRadiographValueSet: z.string().min(1).optional(),
+  /** `extend` (default): its codes count besides ours; `replace`: only its codes count. */
+  kneeRadiographValueSetUse: z.enum(['extend', 'replace']).default('extend'),
+});
+
 export const FhirConfigSchema = z.object({
   /** FHIR R4 base URL where results are written and ImagingStudies are looked up. */
   baseUrl: z.url(),
-  /** Credentials of this service (a system account), never those of a clinician. */
-  auth: HttpAuthSchema.optional(),
+  /** Credentials of this service (a system account or SMART backend client), never those of a clinician. */
+  auth: FhirAuthSchema.optional(),
   timeoutMs: z.number().int().positive().default(15000),
 });
 
@@ -69,7 +113,13 @@ export const CdsClientSchema = z
     issuer: z.string().min(1),
     /** Where the issuer's public keys are published; a token's `jku` must equal it when present. */
     jwksUrl: z.url().optional(),
+    /** The issuer's public keys, given here: a token's `jku` is then ignored (never fetched) and its `kid` must be in this set. */
     jwks: JwksSchema.optional(),
+    /**
+     * FHIR base URLs this client's hooks may send us to (a hook's `fhirServer`, at or below one of
+     * them); any other is never called. None: we never query, prefetch must be complete.
+     */
+    fhirServers: z.array(z.url()).optional(),
   })
   .refine((c) => Boolean(c.jwksUrl) !== Boolean(c.jwks), { message: 'give exactly one of jwksUrl and jwks' });
 
@@ -89,15 +139,49 @@ export const ServiceConfigSchema = z.object({
   currentStudyDays: z.number().int().positive().default(30),
 });
 
-/** The SMART viewer's image and feedback API: whose access tokens it accepts. */
-export const SmartConfigSchema = z.object({
-  /** `iss` of the access tokens: the EHR's authorization server. */
-  issuer: z.url(),
-  /** Where the authorization server publishes its signing keys. */
-  jwksUrl: z.url(),
-  /** The EHR's FHIR base URL, the `aud` the app asked its token for. */
-  fhirBaseUrl: z.url(),
+/** How /app-api checks the app's access token; each EHR issues a different kind of token. */
+const TokenValidationSchema = z.discriminatedUnion('mode', [
+  /** A JWT signed with an asymmetric key by the EHR's authorization server, `aud` = fhirBaseUrl. */
+  z.object({ mode: z.literal('jwt'), issuer: z.url(), jwksUrl: z.url() }),
+  /** RFC 7662 introspection (any token, opaque included), this service authenticating as a client. */
+  z.object({
+    mode: z.literal('introspection'),
+    introspectionUrl: z.url(),
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1),
+    clientAuth: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
+  }),
+  /** The token must read the launch patient and the requested study on the EHR's FHIR server. */
+  z.object({ mode: z.literal('fhir') }),
+]);
+
+/** What the app is told at run time (GET /app/config.json): what the EHR registered it as, and where it may be launched from. */
+const SmartAppSchema = z.object({
+  clientId: z.string().min(1).default('knee-tumor-viewer'),
+  scope: z.string().min(1).default('launch openid fhirUser patient/Patient.rs patient/ImagingStudy.rs patient/DiagnosticReport.rs patient/Observation.rs'),
+  /** The `iss` (FHIR base URLs) the app accepts a launch from; fhirBaseUrl when not given. */
+  allowedIssuers: z.array(z.url()).optional(),
 });
+
+/** Today's flat `{ issuer, jwksUrl, fhirBaseUrl }` is the `jwt` mode, so existing files stay valid. */
+function flatJwtShape(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || 'tokenValidation' in input) return input;
+  const { issuer, jwksUrl, ...rest } = input as Record<string, unknown>;
+  return issuer === undefined && jwksUrl === undefined ? input : { ...rest, tokenValidation: { mode: 'jwt', issuer, jwksUrl } };
+}
+
+/** The SMART viewer's image and feedback API: whose access tokens it accepts, and the app's launch settings. */
+export const SmartConfigSchema = z.preprocess(
+  flatJwtShape,
+  z.object({
+    /** The EHR's FHIR base URL: the `iss` of its launches and the `aud` the app asks its token for. */
+    fhirBaseUrl: z.url(),
+    tokenValidation: TokenValidationSchema,
+    app: SmartAppSchema.default(SmartAppSchema.parse({})),
+    /** Per-request timeout of the introspection endpoint and of the FHIR check, in milliseconds. */
+    timeoutMs: z.number().int().positive().default(10000),
+  }),
+);
 
 export const JobsConfigSchema = z.object({
   /** SQLite file holding jobs and card feedback; survives restarts. */
@@ -127,6 +211,7 @@ export const ConfigSchema = z.object({
   pacs: PacsConfigSchema.optional(),
   model: ModelConfigSchema.default(ModelConfigSchema.parse({})),
   analysis: AnalysisConfigSchema.default(AnalysisConfigSchema.parse({})),
+  orders: OrdersConfigSchema.default(OrdersConfigSchema.parse({})),
   fhir: FhirConfigSchema.optional(),
   service: ServiceConfigSchema.optional(),
   smart: SmartConfigSchema.optional(),
@@ -139,11 +224,16 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type PacsConfig = z.infer<typeof PacsConfigSchema>;
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 export type AnalysisConfig = z.infer<typeof AnalysisConfigSchema>;
+export type OrdersConfig = z.infer<typeof OrdersConfigSchema>;
 export type FhirConfig = z.infer<typeof FhirConfigSchema>;
-export type HttpAuth = z.infer<typeof HttpAuthSchema>;
+/** The credentials this service presents to a PACS or a FHIR server. */
+export type HttpAuth = z.infer<typeof PacsAuthSchema> | z.infer<typeof FhirAuthSchema>;
+export type SmartBackendAuth = z.infer<typeof SmartBackendAuthSchema>;
+export type ClientCredentialsAuth = z.infer<typeof ClientCredentialsAuthSchema>;
 export type CdsClientConfig = z.infer<typeof CdsClientSchema>;
 export type ServiceConfig = z.infer<typeof ServiceConfigSchema>;
 export type SmartConfig = z.infer<typeof SmartConfigSchema>;
+export type TokenValidation = SmartConfig['tokenValidation'];
 export type JobsConfig = z.infer<typeof JobsConfigSchema>;
 export type TriggersConfig = z.infer<typeof TriggersConfigSchema>;
 
@@ -218,6 +308,14 @@ function mergeSections(base: Record<string, unknown>, override: Record<string, u
  * KNEE_TUMOR_* variables, then by explicit values (command-line flags).
  */
 export function loadConfig(env: NodeJS.ProcessEnv, explicit: Record<string, unknown> = {}): Config {
+  return parseConfig(configSections(env, explicit));
+}
+
+/**
+ * The sections loadConfig validates, not yet validated: for a process (the demo) that lays them
+ * over defaults of its own before parseConfig.
+ */
+export function configSections(env: NodeJS.ProcessEnv, explicit: Record<string, unknown> = {}): Record<string, unknown> {
   const file = env.KNEE_TUMOR_CONFIG ? readConfigFile(env.KNEE_TUMOR_CONFIG) : {};
-  return parseConfig(mergeSections(mergeSections(file, fromEnvironment(env)), explicit));
+  return mergeSections(mergeSections(file, fromEnvironment(env)), explicit);
 }

@@ -35,6 +35,13 @@ export type ErrorCode =
   | 'not-found'
   | 'conflict'
   | 'prefetch-unavailable'
+  /** A CDS client's JWKS URL cannot be read: its tokens cannot be checked until it can. */
+  | 'cds-client-keys-unavailable'
+  // the SMART viewer's access token
+  | 'session-expired'
+  | 'patient-mismatch'
+  | 'introspection-unauthorized'
+  | 'token-check-unavailable'
   // where we write
   | 'output-unwritable'
   | 'internal';
@@ -66,6 +73,11 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'not-found': 404,
   conflict: 409,
   'prefetch-unavailable': 412,
+  'cds-client-keys-unavailable': 503,
+  'session-expired': 401,
+  'patient-mismatch': 403,
+  'introspection-unauthorized': 502,
+  'token-check-unavailable': 503,
   'output-unwritable': 500,
   internal: 500,
 };

@@ -15,7 +15,7 @@ import { isDemonstrationModel, type AnalysisResult, type ModelIdentity } from '.
 import { KneeTumorError } from './errors';
 import { DicomWebClient } from './dicomweb/client';
 import { createFhirClient } from './fhir/client';
-import { kneeOrderOfStudy } from './fhir/knee-orders';
+import { kneeOrderOfStudy, loadKneeRadiographCodes } from './fhir/knee-orders';
 import type { StudyContext } from './pipeline/locate-study';
 import { writeReport } from './fhir/write-report';
 import { openDatabase } from './jobs/database';
@@ -25,8 +25,8 @@ import { jsonLog, type Log } from './log';
 import { createSmartAuthenticator } from './viewer/smart-auth';
 import type { ViewerRouterDeps } from './viewer/router';
 
-/** The built SMART app: dist/client beside dist/server (this file runs from dist/server/src). */
-const CLIENT_DIR = path.resolve(__dirname, '../../client');
+/** The built SMART app, dist/client, whether this file runs compiled (dist/server/src) or as TypeScript (server/src, in tests). */
+const CLIENT_DIR = path.resolve(__dirname, path.basename(path.resolve(__dirname, '../..')) === 'dist' ? '../../client' : '../../dist/client');
 
 /** The analysis of one study; `context` is what the EHR knows of it (the order that can confirm the knee). */
 export type Analyse = (studyInstanceUid: string, context?: StudyContext) => Promise<AnalysisResult>;
@@ -67,12 +67,22 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
   const feedback = createFeedbackStore(db, modelKey);
   const fhir = createFhirClient(fhirConfig);
   // A knee radiograph order for the study confirms the knee where its images' attributes do not.
-  const analyseWithOrder = async (uid: string) => analyse(uid, { kneeOrder: await kneeOrderOfStudy(fhir, uid) });
+  const kneeRadiographCodes = loadKneeRadiographCodes(config.orders);
+  const analyseWithOrder = async (uid: string) => analyse(uid, { kneeOrder: await kneeOrderOfStudy(kneeRadiographCodes, fhir, uid) });
   const worker = createJobWorker({ store: jobs, analyse: analyseWithOrder, writeReport: (result) => writeReport(fhir, result), policy: config.jobs, log });
   // The viewer needs both whose tokens to trust and a PACS to render from; without them it is not served.
   const viewer: ViewerRouterDeps | undefined =
     config.smart && config.pacs
-      ? { authenticate: createSmartAuthenticator(config.smart), pacs: new DicomWebClient(config.pacs), fhir, jobs, feedback, clientDir: CLIENT_DIR, log }
+      ? {
+          authenticate: createSmartAuthenticator(config.smart),
+          appSettings: { ...config.smart.app, allowedIssuers: config.smart.app.allowedIssuers ?? [config.smart.fhirBaseUrl] },
+          pacs: new DicomWebClient(config.pacs),
+          fhir,
+          jobs,
+          feedback,
+          clientDir: CLIENT_DIR,
+          log,
+        }
       : undefined;
   const app = createApp({
     cds: {
@@ -84,6 +94,8 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
         studiesPerCard: service.studiesPerCard,
         currentStudyDays: service.currentStudyDays,
         fhirTimeoutMs: fhirConfig.timeoutMs,
+        log,
+        kneeRadiographCodes,
       },
       authenticate: createCdsAuthenticator({ clients: config.cdsClients, maxTokenAgeSeconds: service.maxTokenAgeSeconds }),
       feedback,

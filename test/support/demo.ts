@@ -10,12 +10,21 @@ const MAIN = path.resolve(__dirname, '../../dist/server/src/demo/main.js');
 export interface RunningDemo {
   /** e.g. http://127.0.0.1:40123; the chart is under /ehr, the FHIR server under /fhir. */
   base: string;
+  /** What it printed until it was ready (its start-up message last). */
+  output: string;
   stop(): Promise<void>;
 }
 
-export async function startDemo(options: { model: string; jobsDb: string; readyWithinMs?: number }): Promise<RunningDemo> {
+/** `config`: a KNEE_TUMOR_CONFIG file for the demo. */
+export async function startDemo(options: { model: string; jobsDb: string; config?: string; readyWithinMs?: number }): Promise<RunningDemo> {
   const demo = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, KNEE_TUMOR_DEMO_PORT: '0', KNEE_TUMOR_JOBS_DB: options.jobsDb, KNEE_TUMOR_MODEL: options.model },
+    env: {
+      PATH: process.env.PATH,
+      KNEE_TUMOR_DEMO_PORT: '0',
+      KNEE_TUMOR_JOBS_DB: options.jobsDb,
+      KNEE_TUMOR_MODEL: options.model,
+      ...(options.config ? { KNEE_TUMOR_CONFIG: options.config } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stop = async () => {
@@ -30,7 +39,8 @@ export async function startDemo(options: { model: string; jobsDb: string; readyW
       const timer = setTimeout(() => reject(new Error(`the demo did not get ready:\n${output}`)), options.readyWithinMs ?? 150000);
       const read = (d: Buffer) => {
         output += d.toString();
-        const url = /Demo EHR ready: open (http:\/\/\S+)\/ehr/.exec(output)?.[1];
+        // Ready once the whole start-up message is in: its last line names Orthanc.
+        const url = /Demo EHR ready: open (http:\/\/\S+)\/ehr[\s\S]*Orthanc \(PACS\):[^\n]*\n/.exec(output)?.[1];
         if (url) {
           clearTimeout(timer);
           resolve(url);
@@ -43,7 +53,7 @@ export async function startDemo(options: { model: string; jobsDb: string; readyW
         reject(new Error(`the demo exited with ${code}:\n${output}`));
       });
     });
-    return { base, stop };
+    return { base, output, stop };
   } catch (error) {
     await stop();
     throw error;

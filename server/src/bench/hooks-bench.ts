@@ -29,7 +29,8 @@ const THINK_TIMES_MS = [1000, 500, 250, 100, 0];
 const BASE = 'https://cds.bench.example.org';
 const ISSUER = 'https://ehr.bench.example.org';
 const SERVICE_ID = 'knee-tumor-patient-view';
-const model: ModelIdentity = { name: 'knee-tumor', version: 'bench', manifestSha256: '0'.repeat(64), trainingData: 'synthetic', intendedUse: 'demonstration' };
+// A model for clinical evaluation, so that every hook answers the warning card (the full path).
+const model: ModelIdentity = { name: 'knee-tumor', version: 'bench', manifestSha256: '0'.repeat(64), trainingData: 'clinical', intendedUse: 'clinical-evaluation' };
 const uid = '1.2.826.0.1.3680043.8.498.1';
 
 function computedResult(): AnalysisResult {
@@ -98,7 +99,6 @@ async function main(): Promise<void> {
     service: { baseUrl: BASE, appLaunchUrl: 'https://viewer.example.org/launch', modelCardUrl: 'https://knee-tumor.example.org/model-card' },
     cdsClients: [{ issuer: ISSUER, jwks: { keys: [jwk] } }],
     jobs: { databasePath: path.join(mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'jobs.sqlite') },
-    model: { allowDemonstrationModel: true },
   });
   const service = createService(config, () => Promise.reject(new Error('no inference in this benchmark')), model, silentLog);
   const report = toFhirTransaction(computedResult(), { patient: 'Patient/p1', imagingStudy: 'ImagingStudy/s1' }).entry?.find((e) => e.resource?.resourceType === 'DiagnosticReport')?.resource as DiagnosticReport;

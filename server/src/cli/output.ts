@@ -49,6 +49,11 @@ const EXIT_FOR_ERROR: Record<ErrorCode, ExitCode> = {
   'not-found': EXIT.refused,
   conflict: EXIT.refused,
   'prefetch-unavailable': EXIT.retryLater,
+  'cds-client-keys-unavailable': EXIT.retryLater,
+  'session-expired': EXIT.setup,
+  'patient-mismatch': EXIT.refused,
+  'introspection-unauthorized': EXIT.setup,
+  'token-check-unavailable': EXIT.retryLater,
 };
 
 export class UsageError extends Error {

