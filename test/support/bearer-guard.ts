@@ -7,9 +7,8 @@
  * hence a proxy. It can also serve the SMART configuration that names the token endpoint, and
  * revoke the tokens it has seen (as when an EHR rotates its keys), so that a client must renew.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { freePort } from './orthanc';
+import { forward, requestBody, serveOnLoopback } from './loopback-proxy';
 
 export interface GuardOptions {
   issuer: string;
@@ -41,12 +40,6 @@ export interface BearerGuard {
   stop(): Promise<void>;
 }
 
-async function body(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 export async function startBearerGuard(targetBaseUrl: string, options: GuardOptions): Promise<BearerGuard> {
   const target = new URL(targetBaseUrl);
   const prefix = target.pathname.replace(/\/+$/, '');
@@ -72,40 +65,27 @@ export async function startBearerGuard(targetBaseUrl: string, options: GuardOpti
     }
   }
 
-  const server: Server = createServer((request, response) => {
-    void (async () => {
-      const path = request.url ?? '/';
-      const method = request.method ?? 'GET';
-      if (options.smartConfiguration && path === `${prefix}/.well-known/smart-configuration`) {
-        response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(options.smartConfiguration));
-        return;
-      }
-      const sent = await body(request);
-      const { clientId, refusal } = await check(request.headers.authorization);
-      seen.push({ method, path, outcome: refusal ? 'refused' : 'passed', ...(clientId ? { clientId } : {}), ...(refusal ? { reason: refusal } : {}) });
-      if (refusal) {
-        response.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer error="invalid_token"' });
-        response.end(JSON.stringify({ error: 'invalid_token' }));
-        return;
-      }
-      const forwarded = await fetch(`${target.origin}${path}`, {
-        method,
-        headers: Object.fromEntries(
-          Object.entries(request.headers).filter(([k]) => !['host', 'content-length', 'connection', 'authorization'].includes(k)),
-        ) as Record<string, string>,
-        ...(sent.length > 0 ? { body: new Uint8Array(sent) } : {}),
-      });
-      response.writeHead(forwarded.status, { 'Content-Type': forwarded.headers.get('content-type') ?? 'application/octet-stream' });
-      response.end(Buffer.from(await forwarded.arrayBuffer()));
-    })().catch((error: unknown) => {
-      response.writeHead(500);
-      response.end(String(error));
-    });
+  const server = await serveOnLoopback(async (request, response) => {
+    const path = request.url ?? '/';
+    const method = request.method ?? 'GET';
+    if (options.smartConfiguration && path === `${prefix}/.well-known/smart-configuration`) {
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(options.smartConfiguration));
+      return;
+    }
+    const sent = await requestBody(request);
+    const { clientId, refusal } = await check(request.headers.authorization);
+    seen.push({ method, path, outcome: refusal ? 'refused' : 'passed', ...(clientId ? { clientId } : {}), ...(refusal ? { reason: refusal } : {}) });
+    if (refusal) {
+      response.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      response.end(JSON.stringify({ error: 'invalid_token' }));
+      return;
+    }
+    const forwarded = await forward(target.origin, request, sent, ['authorization']);
+    response.writeHead(forwarded.status, { 'Content-Type': forwarded.contentType });
+    response.end(forwarded.body);
   });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${port}${prefix}`,
+    url: `http://127.0.0.1:${server.port}${prefix}`,
     seen,
     revokeSeenTokens() {
       for (const token of seenTokens) revoked.add(token);
@@ -113,10 +93,6 @@ export async function startBearerGuard(targetBaseUrl: string, options: GuardOpti
     refuseAll(on) {
       refusingAll = on;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: () => server.stop(),
   };
 }

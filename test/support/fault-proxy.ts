@@ -3,8 +3,7 @@
  * in hospitals do: it answers with an HTML error page, a 429 with Retry-After, or passes the
  * request on and cuts the answer short. Requests without a queued fault pass through unchanged.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { freePort } from './orthanc';
+import { forward, requestBody, serveOnLoopback } from './loopback-proxy';
 
 export type Fault =
   | { kind: 'html'; status: number }
@@ -22,65 +21,37 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-async function body(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 export async function startFaultProxy(targetBaseUrl: string): Promise<FaultProxy> {
   const target = new URL(targetBaseUrl);
   const queued: Array<{ match: { method: string; path: RegExp }; fault: Fault }> = [];
   const seen: FaultProxy['seen'] = [];
-  const server: Server = createServer((request, response) => {
-    void (async () => {
-      const path = request.url ?? '/';
-      const index = queued.findIndex((q) => q.match.method === request.method && q.match.path.test(path));
-      const fault = index >= 0 ? queued.splice(index, 1)[0]?.fault : undefined;
-      seen.push({ method: request.method ?? '', path, at: Date.now(), ...(fault ? { fault: fault.kind } : {}) });
-      const sent = await body(request);
-      if (fault?.kind === 'html') {
-        response.writeHead(fault.status, { 'Content-Type': 'text/html' });
-        response.end(`<html><body><h1>${fault.status} Bad Gateway</h1><p>nginx</p></body></html>`);
-        return;
-      }
-      if (fault?.kind === 'too-many-requests') {
-        response.writeHead(429, { 'Content-Type': 'text/plain', 'Retry-After': String(fault.retryAfterSeconds) });
-        response.end('slow down');
-        return;
-      }
-      const forwarded = await fetch(`${target.origin}${path}`, {
-        method: request.method ?? 'GET',
-        headers: Object.fromEntries(Object.entries(request.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k))) as Record<string, string>,
-        ...(sent.length > 0 ? { body: new Uint8Array(sent) } : {}),
-      });
-      const answer = Buffer.from(await forwarded.arrayBuffer());
-      const contentType = forwarded.headers.get('content-type') ?? 'application/octet-stream';
-      if (fault?.kind === 'truncated-after-forwarding') {
-        // A 200 whose body stops halfway, as when a proxy's upstream connection drops.
-        response.writeHead(forwarded.status, { 'Content-Type': contentType });
-        response.end(answer.subarray(0, Math.floor(answer.length / 2)));
-        return;
-      }
-      response.writeHead(forwarded.status, { 'Content-Type': contentType });
-      response.end(answer);
-    })().catch((error: unknown) => {
-      response.writeHead(500);
-      response.end(String(error));
-    });
+  const server = await serveOnLoopback(async (request, response) => {
+    const path = request.url ?? '/';
+    const index = queued.findIndex((q) => q.match.method === request.method && q.match.path.test(path));
+    const fault = index >= 0 ? queued.splice(index, 1)[0]?.fault : undefined;
+    seen.push({ method: request.method ?? '', path, at: Date.now(), ...(fault ? { fault: fault.kind } : {}) });
+    const sent = await requestBody(request);
+    if (fault?.kind === 'html') {
+      response.writeHead(fault.status, { 'Content-Type': 'text/html' });
+      response.end(`<html><body><h1>${fault.status} Bad Gateway</h1><p>nginx</p></body></html>`);
+      return;
+    }
+    if (fault?.kind === 'too-many-requests') {
+      response.writeHead(429, { 'Content-Type': 'text/plain', 'Retry-After': String(fault.retryAfterSeconds) });
+      response.end('slow down');
+      return;
+    }
+    const forwarded = await forward(target.origin, request, sent);
+    response.writeHead(forwarded.status, { 'Content-Type': forwarded.contentType });
+    // A cut-short answer is a 200 whose body stops halfway, as when a proxy's upstream connection drops.
+    response.end(fault?.kind === 'truncated-after-forwarding' ? forwarded.body.subarray(0, Math.floor(forwarded.body.length / 2)) : forwarded.body);
   });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${port}${target.pathname.replace(/\/+$/, '')}`,
+    url: `http://127.0.0.1:${server.port}${target.pathname.replace(/\/+$/, '')}`,
     queue(match, ...faults) {
       for (const fault of faults) queued.push({ match, fault });
     },
     seen,
-    stop: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: () => server.stop(),
   };
 }

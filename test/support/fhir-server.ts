@@ -4,10 +4,10 @@
  * tests can take the FHIR server down and bring it back.
  */
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Resource } from 'fhir/r4';
 import { createFhirEngine } from '../../server/src/fhir/memory-engine';
-import { freePort } from './orthanc';
 
 export interface RunningFhirServer {
   baseUrl: string;
@@ -25,11 +25,16 @@ export async function startFhirServer(): Promise<RunningFhirServer> {
   const app = express();
   app.use('/fhir', ...engine.handler);
 
-  const port = await freePort();
+  // The first start takes the port the kernel gives at listen time (one chosen beforehand could be
+  // taken by another Jest worker meanwhile); a restart listens on that same port again.
+  let port = 0;
   let server: Server | undefined;
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const s = app.listen(port, '127.0.0.1', () => resolve());
+      const s = app.listen(port, '127.0.0.1', () => {
+        port = (s.address() as AddressInfo).port;
+        resolve();
+      });
       s.once('error', reject);
       server = s;
     });
