@@ -8,10 +8,8 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { CdsClientConfig } from '../server/src/config';
 import { KneeTumorError, isKneeTumorError } from '../server/src/errors';
+import { ASYMMETRIC_ALGORITHMS } from '../server/src/jwt-algorithms';
 import { JtiCache } from './jti-cache';
-
-/** Asymmetric algorithms only: never "none", never HMAC (a shared secret would let anyone who knows it sign). */
-const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 export interface CdsCaller {
   issuer: string;
@@ -99,7 +97,7 @@ export function createCdsAuthenticator(options: { clients: CdsClientConfig[]; ma
     } catch (cause) {
       throw refuse('the token is not a JWT', cause);
     }
-    if (!header.alg || !ALGORITHMS.includes(header.alg)) throw refuse(`the token algorithm ${header.alg ?? '(none)'} is not allowed`);
+    if (!header.alg || !ASYMMETRIC_ALGORITHMS.includes(header.alg)) throw refuse(`the token algorithm ${header.alg ?? '(none)'} is not allowed`);
     const client = options.clients.find((c) => c.issuer === issuer);
     if (!client) throw refuse('the token issuer is not an allowed CDS client');
     // With a static key set the jku is ignored: the keys we trust are the ones configured.
@@ -110,7 +108,7 @@ export function createCdsAuthenticator(options: { clients: CdsClientConfig[]; ma
       ({ payload } = await jwtVerify(token, keySetOf(client), {
         issuer: client.issuer,
         audience,
-        algorithms: ALGORITHMS,
+        algorithms: ASYMMETRIC_ALGORITHMS,
         maxTokenAge: options.maxTokenAgeSeconds,
         requiredClaims: ['iss', 'aud', 'exp', 'iat', 'jti'],
         clockTolerance: 5,

@@ -51,15 +51,19 @@ function renewable(fetchToken: () => Promise<IssuedToken>): Credentials {
   };
 }
 
-/** RFC 6749 section 2.3.1: client_secret_basic form-encodes the id and the secret before base64. */
 function formEncoded(value: string): string {
   return new URLSearchParams([['', value]]).toString().slice(1);
 }
 
+/** RFC 6749 section 2.3.1: the client_secret_basic Authorization value, id and secret form-encoded before base64. */
+export function clientSecretBasic(clientId: string, clientSecret: string): string {
+  return `Basic ${Buffer.from(`${formEncoded(clientId)}:${formEncoded(clientSecret)}`).toString('base64')}`;
+}
+
 function clientSecretToken(auth: ClientCredentialsAuth, target: CredentialTarget): () => Promise<IssuedToken> {
-  const basic = Buffer.from(`${formEncoded(auth.clientId)}:${formEncoded(auth.clientSecret)}`).toString('base64');
   const form = new URLSearchParams({ grant_type: 'client_credentials', ...(auth.scope ? { scope: auth.scope } : {}) });
-  return () => requestToken({ system: target.system, url: auth.tokenUrl, timeoutMs: target.timeoutMs }, form, { Authorization: `Basic ${basic}` });
+  const authorization = clientSecretBasic(auth.clientId, auth.clientSecret);
+  return () => requestToken({ system: target.system, url: auth.tokenUrl, timeoutMs: target.timeoutMs }, form, { Authorization: authorization });
 }
 
 function backendServiceToken(auth: SmartBackendAuth, target: CredentialTarget): () => Promise<IssuedToken> {

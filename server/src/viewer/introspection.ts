@@ -6,23 +6,18 @@
  * imaging reads and names the launch patient.
  */
 import type { TokenValidation } from '../config';
+import { clientSecretBasic } from '../credentials/credentials';
 import { KneeTumorError } from '../errors';
 import { grantOfClaims, sessionEnded, type TokenGrant } from './token-grant';
 
 type IntrospectionSettings = Extract<TokenValidation, { mode: 'introspection' }>;
-
-/** RFC 6749 2.3.1: client_secret_basic form-encodes the id and secret before base64. */
-function basicCredentials(settings: IntrospectionSettings): string {
-  const encode = (text: string) => encodeURIComponent(text).replace(/%20/g, '+');
-  return Buffer.from(`${encode(settings.clientId)}:${encode(settings.clientSecret)}`).toString('base64');
-}
 
 /** The request that introspects `token`, authenticated as the settings say. */
 export function introspectionRequest(settings: IntrospectionSettings, token: string): { headers: Record<string, string>; body: string } {
   const form = new URLSearchParams({ token, token_type_hint: 'access_token' });
   const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' };
   if (settings.clientAuth === 'client_secret_basic') {
-    headers.Authorization = `Basic ${basicCredentials(settings)}`;
+    headers.Authorization = clientSecretBasic(settings.clientId, settings.clientSecret);
   } else {
     form.set('client_id', settings.clientId);
     form.set('client_secret', settings.clientSecret);

@@ -4,9 +4,8 @@
  */
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { TokenValidation } from '../config';
+import { ASYMMETRIC_ALGORITHMS } from '../jwt-algorithms';
 import { grantOfClaims, sessionEnded, type TokenGrant } from './token-grant';
-
-const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
 
@@ -21,7 +20,7 @@ export function createJwtCheck(config: Extract<TokenValidation, { mode: 'jwt' }>
   return async (token) => {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, { issuer: config.issuer, algorithms: ALGORITHMS, clockTolerance: 5 }));
+      ({ payload } = await jwtVerify(token, keys, { issuer: config.issuer, algorithms: ASYMMETRIC_ALGORITHMS, clockTolerance: 5 }));
     } catch (cause) {
       throw sessionEnded(cause instanceof errors.JWTExpired ? 'the session has expired' : 'the access token is not valid', cause);
     }
