@@ -74,11 +74,13 @@ export function namesKnee(text: string | undefined): boolean {
   return KNEE_CHARACTER.test(text) || letterWords(text).some((w) => KNEE_WORD.test(w));
 }
 
+/** A description's words as DICOM code strings write them: upper case, letters and digits. */
+export function descriptionWords(text: string | undefined): string[] {
+  return (text ?? '').toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
+}
+
 function otherRegionWord(text: string): string | undefined {
-  return text
-    .toUpperCase()
-    .split(/[^A-Z0-9]+/)
-    .find((w) => OTHER_REGION_WORDS.has(w));
+  return descriptionWords(text).find((w) => OTHER_REGION_WORDS.has(w));
 }
 
 type Statement = 'knee' | 'contains-knee' | 'other';

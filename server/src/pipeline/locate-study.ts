@@ -11,7 +11,7 @@ import type { AnalysisFlag, Laterality, ViewName } from '../domain/analysis';
 import { VIEW_NAMES } from '../domain/analysis';
 import { describeModality, RADIOGRAPH_MODALITIES } from '../dicom/radiograph';
 import type { StudySource, ViewCandidate } from '../sources/study-source';
-import { readBodyPart, type BodyPartReading } from './knee-confirmation';
+import { descriptionWords, readBodyPart, type BodyPartReading } from './knee-confirmation';
 
 export interface LocatedView {
   view: ViewName;
@@ -60,12 +60,8 @@ const LATERAL_CODES = new Set(['R-10232', 'R-10236', 'R-102CD', 'R-102CF', '3992
 
 type Evidence = { view: ViewName; evidence: string; primary: boolean };
 
-function words(text: string | undefined): string[] {
-  return (text ?? '').toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
-}
-
 function viewFromWords(text: string | undefined): ViewName | 'both' | undefined {
-  const tokens = words(text);
+  const tokens = descriptionWords(text);
   const frontal = tokens.some((t) => FRONTAL_WORDS.has(t));
   const lateral = tokens.some((t) => LATERAL_WORDS.has(t));
   if (frontal && lateral) return 'both';
