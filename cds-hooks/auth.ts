@@ -1,6 +1,7 @@
 /**
  * CDS client authentication (CDS Hooks 2.0): a JWT signed with an asymmetric key by an issuer on
- * our allow-list, for this service's URL as `aud`, not expired, not older than maxTokenAge, and
+ * our allow-list, for this service's URL as `aud`, not expired, not older than maxTokenAge, living
+ * no longer than maxTokenAge (exp - iat, so that its `jti` is remembered no longer than that), and
  * never seen before (`jti`). Each issuer's keys are either a static set (the token's `kid` must be
  * in it; a `jku` header is ignored and never fetched) or a JWKS URL (a `jku`, when present, must be
  * that URL). A JWKS URL that cannot be read is our outage, not the caller's fault: 503.
@@ -116,6 +117,8 @@ export function createCdsAuthenticator(options: { clients: CdsClientConfig[]; ma
     } catch (cause) {
       throw isKneeTumorError(cause) ? cause : refuse(describe(cause), cause);
     }
+    const lifetime = (payload.exp as number) - (payload.iat as number);
+    if (lifetime > options.maxTokenAgeSeconds) throw refuse(`the token lives ${lifetime} s (exp - iat), longer than the ${options.maxTokenAgeSeconds} s accepted`);
     if (!jtis.firstUse(client.issuer, String(payload.jti), (payload.exp as number) * 1000)) throw refuse('the token has already been used (jti replay)');
     return { issuer: client.issuer, tenant: typeof payload.tenant === 'string' ? payload.tenant : undefined, fhirServers: client.fhirServers ?? [] };
   };

@@ -1,16 +1,29 @@
 /**
  * Card builders (pure): what a clinician sees for one study. A finding on the patient's current
  * study (the newest, and recent) by a model for clinical evaluation is a warning; everything else is
- * info: no tumor, a finding on an earlier or old study (still shown, but not as today's alert), any result of a
+ * info: no tumor, no result because the radiographs are outside the model's validated domain (a view
+ * there never alerts), a finding on an earlier or old study (still shown, but not as today's alert), any result of a
  * demonstration model (which says it was trained on synthetic images), a running analysis, and a
- * study we could not analyse (with the reason). Every card links to the SMART viewer with the
+ * study we could not analyse (with the reason), and a study the PACS does not have. Every card but the last links to the SMART viewer with the
  * study (and report) in appContext.
  */
-import { createHash } from 'node:crypto';
 import { AI_NOTICE, DEMONSTRATION_MODEL_NOTICE } from '../server/src/domain/analysis';
-import { CONFIDENCE_MEANING, NEXT_STEP_DEMONSTRATION, NEXT_STEP_NEGATIVE, NEXT_STEP_POSITIVE, VIEW_WORDS, capitalised, evidenceClause, kneeWords } from '../server/src/domain/wording';
-import { CARD_TOPIC } from '../server/src/fhir/codes';
-import { findingFacts, type ReportReading } from '../server/src/fhir/read-report';
+import { OVERRIDE_REASONS, cardUuid, resultCardUuid } from '../server/src/domain/card-feedback';
+import {
+  CONFIDENCE_MEANING,
+  NEXT_STEP_ABSTAINED,
+  NEXT_STEP_DEMONSTRATION,
+  NEXT_STEP_NEGATIVE,
+  NEXT_STEP_POSITIVE,
+  OUTSIDE_DOMAIN_MEANING,
+  VIEW_WORDS,
+  capitalised,
+  evidenceClause,
+  kneeWords,
+  outsideDomainClause,
+} from '../server/src/domain/wording';
+import { CARD_TOPIC } from '../fhir-profiles/codes';
+import { findingFacts, type ReportReading } from '../fhir-profiles/read-report';
 import type { Card, Link } from './types';
 
 export const SUMMARY_MAX = 139;
@@ -41,18 +54,6 @@ export interface StudyResult {
   recency: StudyRecency;
 }
 
-export const OVERRIDE_REASONS = [
-  { system: 'https://knee-tumor.example.org/fhir/CodeSystem/override-reason', code: 'disagree', display: 'Disagree with the AI finding' },
-  { system: 'https://knee-tumor.example.org/fhir/CodeSystem/override-reason', code: 'already-known', display: 'Lesion already known' },
-  { system: 'https://knee-tumor.example.org/fhir/CodeSystem/override-reason', code: 'image-quality', display: 'Image quality too poor' },
-];
-
-/** Same study, same state: same uuid, so feedback can be matched to what was shown. */
-function cardUuid(...parts: string[]): string {
-  const hex = createHash('sha256').update(parts.join('\n')).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
 function shorten(text: string): string {
   return text.length <= SUMMARY_MAX ? text : `${text.slice(0, SUMMARY_MAX - 1)}…`;
 }
@@ -74,11 +75,6 @@ function source(settings: CardSettings, model?: string): Card['source'] {
   return { label: model ? `Knee bone tumor AI (${model})` : 'Knee bone tumor AI', url: settings.modelCardUrl, topic: CARD_TOPIC };
 }
 
-/** The uuid of a report's result card; the viewer's feedback names the card by it. */
-export function resultCardUuid(report: string): string {
-  return cardUuid('result', report);
-}
-
 /** "Possible bone tumor, left knee (lateral view), radiographs of 2026-11-25", said of the study as a whole. */
 function resultSummary(study: StudyRef, { reading, recency }: StudyResult): string {
   const facts = findingFacts(reading);
@@ -87,7 +83,9 @@ function resultSummary(study: StudyRef, { reading, recency }: StudyResult): stri
   const date = studyDate(reading.studyDate ?? study.started);
   const finding = reading.positive
     ? `Possible bone tumor, ${knee}${facts?.top ? ` (${VIEW_WORDS[facts.top.view]} view)` : ''}, ${earlier}radiographs${date}`
-    : `No bone tumor detected by the AI on the ${earlier}${knee} radiographs${date}`;
+    : reading.abstained
+      ? `No AI result for the ${earlier}${knee} radiographs${date}: unlike the images the AI was validated on`
+      : `No bone tumor detected by the AI on the ${earlier}${knee} radiographs${date}`;
   return reading.intendedUse === 'demonstration' ? `Demonstration model (synthetic training images): ${finding.charAt(0).toLowerCase()}${finding.slice(1)}` : finding;
 }
 
@@ -100,15 +98,23 @@ function recencyNote(recency: StudyRecency, settings: CardSettings): string | un
   return undefined;
 }
 
+function nextStep(reading: ReportReading): string {
+  if (reading.intendedUse === 'demonstration') return NEXT_STEP_DEMONSTRATION;
+  if (reading.abstained) return NEXT_STEP_ABSTAINED;
+  return reading.positive ? NEXT_STEP_POSITIVE : NEXT_STEP_NEGATIVE;
+}
+
 function resultDetail(settings: CardSettings, { reading, recency }: StudyResult): string {
   const facts = findingFacts(reading);
+  const outside = reading.outsideDomain;
   // Without the Observations the report's conclusion stands in, and it begins with the demonstration notice itself.
   return [
     reading.intendedUse === 'demonstration' && facts ? `**${DEMONSTRATION_MODEL_NOTICE}**` : undefined,
     reading.intendedUse === undefined ? 'The report does not record which kind of model made it, so its finding is shown for information only.' : undefined,
     recencyNote(recency, settings),
-    facts ? `${capitalised(evidenceClause(facts))}. ${CONFIDENCE_MEANING}` : reading.conclusion,
-    `**Next step:** ${reading.intendedUse === 'demonstration' ? NEXT_STEP_DEMONSTRATION : reading.positive ? NEXT_STEP_POSITIVE : NEXT_STEP_NEGATIVE}`,
+    outside.length > 0 ? `**${capitalised(outsideDomainClause(outside))}: no finding from ${outside.length > 1 ? 'them' : 'it'}.** ${OUTSIDE_DOMAIN_MEANING}` : undefined,
+    facts && !reading.abstained ? `${capitalised(evidenceClause(facts))}. ${CONFIDENCE_MEANING}` : facts ? undefined : reading.conclusion,
+    `**Next step:** ${nextStep(reading)}`,
     `_${AI_NOTICE}_`,
   ]
     .filter((paragraph): paragraph is string => paragraph !== undefined)
@@ -117,8 +123,9 @@ function resultDetail(settings: CardSettings, { reading, recency }: StudyResult)
 
 export function resultCard(settings: CardSettings, study: StudyRef, result: StudyResult): Card {
   const { reading, recency } = result;
-  // Only a model meant for clinical evaluation may raise an alert, and only for the current study.
-  const alert = reading.positive && recency === 'current' && reading.intendedUse === 'clinical-evaluation';
+  // Only a model meant for clinical evaluation may raise an alert, only for the current study, and
+  // never for a study with a view outside the model's validated domain.
+  const alert = reading.positive && reading.outsideDomain.length === 0 && recency === 'current' && reading.intendedUse === 'clinical-evaluation';
   return {
     uuid: resultCardUuid(reading.report),
     summary: shorten(resultSummary(study, result)),
@@ -139,6 +146,23 @@ export function inProgressCard(settings: CardSettings, study: StudyRef): Card {
     indicator: 'info',
     source: source(settings),
     links: [viewerLink(settings, study)],
+  };
+}
+
+/**
+ * A study the PACS still did not have after the worker's missingStudyAttempts: no images to show,
+ * so no viewer link; what helps is sending the images to the PACS (the job runs again on its next trigger).
+ */
+export function studyNotOnPacsCard(settings: CardSettings, study: StudyRef, attempts: number): Card {
+  return {
+    uuid: cardUuid('study-not-on-pacs', study.studyInstanceUid),
+    summary: shorten(`Knee radiographs${studyDate(study.started)} not found on the PACS: no AI analysis`),
+    detail:
+      `The AI second reader looked for these knee radiographs on the PACS ${attempts} times and the PACS does not have them ` +
+      `(StudyInstanceUID ${study.studyInstanceUid}). No AI result is available. If the images exist, ask for them to be sent to the PACS; ` +
+      'they are analysed when they arrive. Read the images as usual.',
+    indicator: 'info',
+    source: source(settings),
   };
 }
 

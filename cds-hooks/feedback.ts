@@ -1,9 +1,6 @@
-/**
- * CDS Hooks feedback: which cards clinicians accepted or overrode (and why), stored with the model
- * that made the result, for post-market monitoring of the AI.
- */
+/** The CDS Hooks feedback request (CDS Hooks 2.0 "Feedback"), as the EHR sends it. */
 import { z } from 'zod';
-import type { ServiceDatabase } from '../server/src/jobs/database';
+import type { CardFeedback } from '../server/src/domain/card-feedback';
 
 export const FeedbackRequestSchema = z.object({
   feedback: z
@@ -26,62 +23,12 @@ export const FeedbackRequestSchema = z.object({
 
 export type FeedbackRequest = z.infer<typeof FeedbackRequestSchema>;
 
-export interface StoredFeedback {
-  serviceId: string;
-  card: string;
-  outcome: 'accepted' | 'overridden';
-  overrideReason?: string;
-  outcomeTimestamp: string;
-  model: string;
-  issuer: string;
-}
-
-export interface FeedbackStore {
-  record(serviceId: string, issuer: string, request: FeedbackRequest): number;
-  all(): StoredFeedback[];
-}
-
-export function createFeedbackStore(db: ServiceDatabase, model: string): FeedbackStore {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS card_feedback (
-      id INTEGER PRIMARY KEY,
-      service_id TEXT NOT NULL,
-      card TEXT NOT NULL,
-      outcome TEXT NOT NULL,
-      override_reason TEXT,
-      outcome_timestamp TEXT NOT NULL,
-      model TEXT NOT NULL,
-      issuer TEXT NOT NULL,
-      received_at INTEGER NOT NULL
-    )
-  `);
-  const insert = db.prepare(
-    `INSERT INTO card_feedback (service_id, card, outcome, override_reason, outcome_timestamp, model, issuer, received_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const recordAll = db.transaction((serviceId: string, issuer: string, request: FeedbackRequest) => {
-    for (const f of request.feedback) {
-      // The clinician's free-text comment may name the patient: only the coded reason is kept.
-      insert.run(serviceId, f.card, f.outcome, f.overrideReason?.reason?.code ?? null, f.outcomeTimestamp, model, issuer, Date.now());
-    }
-    return request.feedback.length;
-  });
-  return {
-    record: (serviceId, issuer, request) => recordAll(serviceId, issuer, request),
-    all: () =>
-      db
-        .prepare<[], { service_id: string; card: string; outcome: 'accepted' | 'overridden'; override_reason: string | null; outcome_timestamp: string; model: string; issuer: string }>(
-          'SELECT * FROM card_feedback ORDER BY id',
-        )
-        .all()
-        .map((r) => ({
-          serviceId: r.service_id,
-          card: r.card,
-          outcome: r.outcome,
-          overrideReason: r.override_reason ?? undefined,
-          outcomeTimestamp: r.outcome_timestamp,
-          model: r.model,
-          issuer: r.issuer,
-        })),
-  };
+/** What is kept of a feedback request: the clinician's free-text comment may name the patient, so only the coded reason. */
+export function cardFeedbackOf(request: FeedbackRequest): CardFeedback[] {
+  return request.feedback.map((f) => ({
+    card: f.card,
+    outcome: f.outcome,
+    ...(f.overrideReason?.reason?.code ? { overrideReason: f.overrideReason.reason.code } : {}),
+    outcomeTimestamp: f.outcomeTimestamp,
+  }));
 }

@@ -61,6 +61,7 @@ export const FhirResourceSchema: z.ZodType<{ resourceType: string }> = z.looseOb
 
 export const BundleSchema = z.looseObject({
   resourceType: z.literal('Bundle'),
+  type: z.string().optional(),
   entry: z.array(z.looseObject({ resource: z.lazy(() => FhirResourceSchema).optional() })).optional(),
 });
 

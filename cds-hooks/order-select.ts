@@ -1,6 +1,6 @@
 /** order-select: selecting a knee radiograph order shows the AI result of the patient's recent knee studies. */
 import { studyCardsFor } from './answer';
-import { hasKneeRadiographOrder } from '../server/src/fhir/knee-orders';
+import { hasKneeRadiographOrder } from '../fhir-profiles/knee-radiograph-orders';
 import { PREFETCH } from './patient-data';
 import type { CdsService } from './types';
 

@@ -6,14 +6,13 @@
  */
 import type { Bundle, DiagnosticReport, FhirResource, ImagingStudy, Observation, Patient } from 'fhir/r4';
 import { KneeTumorError, isKneeTumorError } from '../server/src/errors';
-import { SYSTEMS } from '../server/src/fhir/codes';
-import { createFhirClient, type FhirClient } from '../server/src/fhir/client';
-import type { PatientIdentity } from '../server/src/fhir/patient-subject';
+import { SYSTEMS } from '../fhir-profiles/codes';
+import type { PatientIdentity } from '../fhir-profiles/patient-subject';
 import { describeIssues } from '../server/src/validation-issues';
 import { FhirResourceSchema } from './fhir-shapes';
 import { isListedFhirServer } from './fhir-servers';
 import { dropSummary, needsPatientIdentifiers, scopeToPatient } from './patient-scope';
-import type { HookContext, HookRequest, PatientData } from './types';
+import type { EhrFhirReader, HookContext, HookRequest, PatientData } from './types';
 
 /** The reports' Observations (_include) carry the view and the confidence the cards speak of. */
 export const PREFETCH = {
@@ -33,16 +32,14 @@ export function resolveTemplate(template: string, context: Record<string, unknow
 }
 
 /** The hook's FHIR server, when we may query it; else why not. Nothing is requested here. */
-type FhirSource = { client: FhirClient; refusal?: undefined } | { client?: undefined; refusal: string };
+type FhirSource = { client: EhrFhirReader; refusal?: undefined } | { client?: undefined; refusal: string };
 
 function fhirSource(request: HookRequest, context: HookContext): FhirSource {
   if (!request.fhirServer || !request.fhirAuthorization) return { refusal: 'no fhirServer with fhirAuthorization was given' };
   if (!isListedFhirServer(request.fhirServer, context.caller.fhirServers)) {
     return { refusal: `the fhirServer ${request.fhirServer} is not listed in cdsClients[].fhirServers for ${context.caller.issuer}, so it is never called` };
   }
-  return {
-    client: createFhirClient({ baseUrl: request.fhirServer, auth: { type: 'bearer', token: request.fhirAuthorization.access_token }, timeoutMs: context.fhirTimeoutMs }),
-  };
+  return { client: context.ehrFhir(request.fhirServer, request.fhirAuthorization.access_token) };
 }
 
 function resourcesOf<T extends FhirResource>(value: FhirResource | null, type: T['resourceType']): T[] {

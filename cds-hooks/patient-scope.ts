@@ -6,7 +6,7 @@
  * is read only when it belongs to a kept report and names the same patient.
  */
 import type { FhirResource } from 'fhir/r4';
-import { referenceKey, subjectVerdict, type PatientIdentity, type SubjectMismatch } from '../server/src/fhir/patient-subject';
+import { referenceKey, subjectVerdict, type PatientIdentity, type SubjectMismatch } from '../fhir-profiles/patient-subject';
 import type { PatientData } from './types';
 
 export type DropReason = SubjectMismatch | 'not-in-a-kept-report';

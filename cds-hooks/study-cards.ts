@@ -1,20 +1,21 @@
 /**
  * Chooses the card of each recent study of the patient (pure): its AI report if one exists, else
  * the state of its job. Studies that are not knee radiographs (refused by the pipeline) and
- * studies never triggered get no card. Cards come newest study first, and only the newest study
+ * studies never triggered get no card; a study the PACS does not have (after the worker's
+ * missingStudyAttempts) gets a card that says so. Cards come newest study first, and only the newest study
  * with a card, taken within currentStudyDays, is current: an earlier or old study's result says so
  * and never alerts.
  */
 import type { DiagnosticReport, ImagingStudy } from 'fhir/r4';
 import type { ErrorCode } from '../server/src/errors';
-import { SYSTEMS } from '../server/src/fhir/codes';
+import { SYSTEMS } from '../fhir-profiles/codes';
 import type { Job } from '../server/src/jobs/store';
-import { readReport, type ReportReading } from '../server/src/fhir/read-report';
-import { couldNotAnalyseCard, inProgressCard, resultCard, type CardSettings, type StudyRecency, type StudyRef } from './cards';
+import { readReport, type ReportReading } from '../fhir-profiles/read-report';
+import { couldNotAnalyseCard, inProgressCard, resultCard, studyNotOnPacsCard, type CardSettings, type StudyRecency, type StudyRef } from './cards';
 import type { Card, PatientData } from './types';
 
 /** Refusals that mean "not a study for this method": a card would only be noise. */
-const NOT_OUR_STUDY: ReadonlySet<ErrorCode> = new Set(['not-knee', 'not-radiograph', 'study-not-found']);
+const NOT_OUR_STUDY: ReadonlySet<ErrorCode> = new Set(['not-knee', 'not-radiograph']);
 
 function studyUid(study: ImagingStudy): string | undefined {
   const value = study.identifier?.find((i) => i.system === SYSTEMS.dicomUid)?.value;
@@ -69,6 +70,7 @@ export function studyCards(settings: CardSettings, data: PatientData, jobs: Map<
     const job = jobs.get(study.studyInstanceUid);
     if (reading) cards.push(resultCard(settings, study, { reading, recency: recencyOf(cards.length === 0, reading.studyDate ?? study.started, settings, now) }));
     else if (job?.state === 'queued' || job?.state === 'running') cards.push(inProgressCard(settings, study));
+    else if (job?.state === 'failed' && job.errorCode === 'study-not-found') cards.push(studyNotOnPacsCard(settings, study, job.attempts));
     else if (job?.state === 'failed' && job.errorCode && !NOT_OUR_STUDY.has(job.errorCode)) {
       cards.push(couldNotAnalyseCard(settings, study, job.errorReason ?? job.errorCode));
     }

@@ -5,7 +5,7 @@ import type { JobStore } from '../server/src/jobs/store';
 import type { Log } from '../server/src/log';
 import type { CdsCaller } from './auth';
 import { BundleSchema, FhirResourceSchema } from './fhir-shapes';
-import type { KneeRadiographCodes } from '../server/src/fhir/knee-orders';
+import type { KneeRadiographCodes } from '../fhir-profiles/knee-radiograph-orders';
 
 export const HookRequestSchema = z.object({
   hook: z.string().min(1),
@@ -69,6 +69,14 @@ export interface PatientData {
   observations: Observation[];
 }
 
+/** What a hook may ask the EHR's FHIR server: searches only, never writes. */
+export interface EhrFhirReader {
+  /** One page of results (matches only). */
+  search<T extends FhirResource>(resourceType: T['resourceType'], query: string): Promise<T[]>;
+  /** A search URL relative to the base, e.g. a resolved prefetch template; the whole Bundle. */
+  searchUrl(relativeUrl: string): Promise<Bundle<FhirResource>>;
+}
+
 /** What every hook call shares: the service's settings and stores; no hook waits for inference. */
 export interface HookSettings {
   jobs: JobStore;
@@ -77,7 +85,8 @@ export interface HookSettings {
   modelCardUrl: string;
   studiesPerCard: number;
   currentStudyDays: number;
-  fhirTimeoutMs: number;
+  /** A reader of the hook's FHIR server with the hook's access token (the service's FHIR client). */
+  ehrFhir: (baseUrl: string, accessToken: string) => EhrFhirReader;
   /** The order codes that are knee radiographs (the order hooks answer only for those). */
   kneeRadiographCodes: KneeRadiographCodes;
 }

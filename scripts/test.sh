@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-debian-packages.sh test
 npm run build --silent
+npm run check:imports --silent
 npx jest "$@"

@@ -4,8 +4,8 @@
  * (server/src/fhir/read-report.ts), so that the viewer and the cards agree.
  */
 import type { ImagingStudy, Patient } from 'fhir/r4';
-import { SYSTEMS } from '../../server/src/fhir/codes';
-import { readReport } from '../../server/src/fhir/read-report';
+import { SYSTEMS } from '../../fhir-profiles/codes';
+import { readReport } from '../../fhir-profiles/read-report';
 import type { PatientSummary, StudyItem } from './model';
 
 /** The report and its Observations as the viewer shows them: the same reading as the CDS cards'. */

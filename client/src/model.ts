@@ -5,7 +5,7 @@ export const VIEWS: readonly ViewName[] = ['AP', 'LATERAL'];
 export const VIEW_LABELS: Record<ViewName, string> = { AP: 'AP', LATERAL: 'Lateral' };
 
 /** A lesion box, a view's finding and the whole report, as the server's reader gives them. */
-export type { ReportLesion as LesionBox, ReportView as ViewResult, ReportReading as StudyResult } from '../../server/src/fhir/read-report';
+export type { ReportLesion as LesionBox, ReportView as ViewResult, ReportReading as StudyResult } from '../../fhir-profiles/read-report';
 
 export interface StudyItem {
   imagingStudyId: string;

@@ -4,6 +4,8 @@
   python3 models/training/export.py --random-init --size s --img 1280 --folds 5 --out .tmp/random-s1280
 
 Every file is run in onnxruntime-node and compared with PyTorch before the manifest is written.
+Each fold also outputs "features", the pooled map of --domain-layer: measure_domain.py turns the
+training images' features into the out-of-domain statistics the manifest then names.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import List, Tuple
 import torch
 
 from checkpoint import load_checkpoint
+from domain import DEFAULT_DOMAIN_LAYER, FEATURE_LAYERS
 from manifest import ManifestFields, write_manifest
 from model import ModelConfig, YoloDetector
 from onnx_export import check_in_onnxruntime_node, export_onnx
@@ -46,6 +49,12 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
         help="what the folds were trained on (default synthetic: a demonstration model, the safe side)",
     )
     p.add_argument("--score-threshold", type=float, default=0.01)
+    p.add_argument(
+        "--domain-layer",
+        choices=sorted(FEATURE_LAYERS) + ["none"],
+        default=DEFAULT_DOMAIN_LAYER,
+        help=f"feature map pooled into the 'features' output (default {DEFAULT_DOMAIN_LAYER}; none: no such output)",
+    )
     p.add_argument("--operating-threshold", type=float, help="override the threshold chosen in training")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="PyTorch CPU threads (see runtime.py)")
@@ -95,7 +104,7 @@ def main(argv: List[str]) -> int:
     files = []
     for fold, model in enumerate(models):
         path = args.out / f"fold{fold}{suffix}"
-        export_onnx(model, path, img, args.fp16)
+        export_onnx(model, path, img, args.fp16, None if args.domain_layer == "none" else args.domain_layer)
         check = check_in_onnxruntime_node(model, path, img, precision, seed=args.seed)
         print(
             f"fold {fold}: {path} ({path.stat().st_size / 1e6:.1f} MB); onnxruntime-node on {list(check.shape)} -> "

@@ -13,6 +13,8 @@ from typing import List, Tuple
 import torch
 from torch import Tensor, nn
 
+from domain import FEATURE_LAYERS
+
 # Anchor (width, height) pairs in input pixels per detection layer, P3/8, P4/16, P5/32.
 ANCHORS: Tuple[Tuple[Tuple[int, int], ...], ...] = (
     ((10, 13), (16, 30), (33, 23)),
@@ -210,14 +212,25 @@ class YoloDetector(nn.Module):
 
 
 class ExportWrapper(nn.Module):
-    """What the ONNX graph computes: images [B, 3, H, W] in 0..1 to output0 [B, rows, 6]."""
+    """What the ONNX graph computes: images [B, 3, H, W] in 0..1 to output0 [B, rows, 6] and, with a
+    domain layer (domain.FEATURE_LAYERS), that layer's globally average-pooled map [B, channels]:
+    the features out-of-domain detection compares with the training images'."""
 
-    def __init__(self, model: YoloDetector) -> None:
+    def __init__(self, model: YoloDetector, domain_layer: str | None = None) -> None:
         super().__init__()
         self.model = model
+        self.domain_layer = domain_layer
+        self._captured: List[Tensor] = []
+        if domain_layer is not None:
+            module = model.get_submodule(FEATURE_LAYERS[domain_layer].replace("/", "."))
+            module.register_forward_hook(lambda _m, _i, output: self._captured.append(output))
 
-    def forward(self, images: Tensor) -> Tensor:
-        return self.model.predict(images)
+    def forward(self, images: Tensor) -> Tensor | Tuple[Tensor, Tensor]:
+        self._captured.clear()
+        decoded = self.model.predict(images)
+        if self.domain_layer is None:
+            return decoded
+        return decoded, self._captured[-1].mean(dim=(2, 3))
 
 
 def count_parameters(model: nn.Module) -> int:

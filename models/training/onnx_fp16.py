@@ -18,7 +18,7 @@ from onnx import TensorProto, helper, numpy_helper
 FP32_ONLY_INPUTS: Dict[str, Set[int]] = {"Resize": {1, 2}}
 
 
-def _ancestors(nodes: Sequence[onnx.NodeProto], outputs: Sequence[str]) -> Set[int]:
+def ancestors(nodes: Sequence[onnx.NodeProto], outputs: Sequence[str]) -> Set[int]:
     producer = {name: i for i, node in enumerate(nodes) for name in node.output}
     seen: Set[int] = set()
     stack = [producer[o] for o in outputs]
@@ -38,7 +38,7 @@ def _to_fp16(tensor: TensorProto) -> TensorProto:
 def convert_body_to_fp16(model: onnx.ModelProto, body_outputs: Sequence[str]) -> onnx.ModelProto:
     graph = model.graph
     nodes = list(graph.node)
-    body = _ancestors(nodes, body_outputs)
+    body = ancestors(nodes, body_outputs)
     initializers = {t.name: t for t in graph.initializer if t.data_type == TensorProto.FLOAT}
     constants = {
         node.output[0]: node

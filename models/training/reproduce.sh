@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the shipped phantom ensemble end to end: generate training phantoms, export them as
-# the detector sees them, train the five folds, export ONNX + manifest, then analyse a held-out
+# the detector sees them, train the five folds, export ONNX + manifest, record the out-of-domain
+# statistics and calibrate the operating point on fresh phantoms, then analyse a held-out
 # phantom set (another seed, seen by no fold) with the CLI, evaluate, and run the real radiograph
 # RG3. The model card (MODEL_CARD.md in the model folder) reports these results.
 # With PRETRAIN_PATIENTS > 0 a model is first trained on a disjoint phantom set (its own seed)
@@ -36,8 +37,8 @@ WORKERS=${WORKERS:-1}
 OPTIMIZER=${OPTIMIZER:-adamw}
 SEED=${SEED:-0}
 NAME=${NAME:-knee-tumor-phantom-yolov5${SIZE}-${IMG}}
-VERSION=${VERSION:-1.0.0}
-MODEL_DIR=${MODEL_DIR:-models/knee-tumor-v1}
+VERSION=${VERSION:-2.0.0}
+MODEL_DIR=${MODEL_DIR:-models/knee-tumor-v2}
 WORK=${WORK:-.tmp/reproduce}
 PYTHON=${PYTHON:-/usr/bin/python3}
 CLI=(node bin/knee-tumor.js)
@@ -93,6 +94,10 @@ step "export ONNX folds and the manifest to ${MODEL_DIR}"
 "$PYTHON" models/training/export.py --weights "$WORK/run" --out "$MODEL_DIR" --name "$NAME" --version "$VERSION" \
   --model-card MODEL_CARD.md --training-data synthetic
 cp "$WORK/run/summary.json" "$MODEL_DIR/training-summary.json"
+
+step "out-of-domain statistics and the operating point calibrated on fresh phantoms (domain-calibrate.sh)"
+SOURCE="$MODEL_DIR" MODEL_DIR="$MODEL_DIR" TRAIN_SEED="$TRAIN_SEED" TEST_SEED="$TEST_SEED" WORK="$WORK/ood" PYTHON="$PYTHON" \
+  bash models/training/domain-calibrate.sh
 
 step "analyse every held-out study with the ensemble"
 predictions="$WORK/test-predictions.jsonl"

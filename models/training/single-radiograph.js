@@ -1,7 +1,8 @@
 // The method reads two views per patient; the model card also reports what the ensemble does on
 // one real radiograph (RG3 of ../shared/data/dicom: a non-ossifying fibroma of the distal tibia,
 // one AP view). This converts the file exactly as an analysis does, runs the five folds with TTA
-// and prints the boxes and the view's decision at the manifest's operating threshold.
+// and prints the boxes, the view's domain distance and its decision at the manifest's operating
+// threshold (never positive outside the model's validated domain).
 // Usage (after npm run build): node models/training/single-radiograph.js <manifest.json> <file.dcm>
 'use strict';
 const fs = require('node:fs');
@@ -18,11 +19,13 @@ async function main() {
   const model = await loadManifest(manifestPath);
   const detector = await EnsembleDetector.load(model, { executionProvider: 'cpu', cpuThreads: 1, warn: (m) => process.stderr.write(`${m}\n`) });
   const image = await decodeForDetector(new Uint8Array(fs.readFileSync(file)));
-  const [boxes] = await detector.detect([image]);
+  const [{ boxes, domain }] = await detector.detectViews([image]);
   await detector.release();
   const threshold = model.manifest.operatingThreshold;
   const score = viewScore(boxes);
-  const summary = { file: path.basename(file), width: image.width, height: image.height, operatingThreshold: threshold, score, positive: score >= threshold, boxes: boxes.slice(0, 5) };
+  // A view outside the model's validated domain is never positive (pipeline/decide.ts).
+  const positive = score >= threshold && !domain?.outside;
+  const summary = { file: path.basename(file), width: image.width, height: image.height, operatingThreshold: threshold, score, positive, domain: domain ?? 'not checked', boxes: boxes.slice(0, 5) };
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 }
 

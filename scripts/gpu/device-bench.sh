@@ -3,7 +3,7 @@
 #   bash scripts/gpu/device-bench.sh            after a call that carried .gpu, this call carrying
 #                                               .gpu-app and .gl (scripts/gpu/pack.sh says why)
 #   bash scripts/gpu/device-bench.sh --cpu-only here: no Vulkan, no WebGPU, PyTorch on the CPU
-# Options: --model <fp32 manifest> (default models/knee-tumor-v1/manifest.json), --runs N.
+# Options: --model <fp32 manifest> (default models/knee-tumor-v2/manifest.json), --runs N.
 # Builds nothing: unpacks the carried Node and modules, makes the fp16 folds and the merged-folds
 # graphs with the recipe's code, checks and times onnxruntime-node (CPU and WebGPU providers) and
 # PyTorch on the same fold weights, and prints one table. Writes under $OUT (else .tmp/gpu-bench).
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 cpu_only=0
-model=models/knee-tumor-v1/manifest.json
+model=models/knee-tumor-v2/manifest.json
 runs=10
 while (($#)); do
   case $1 in

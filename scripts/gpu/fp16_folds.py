@@ -1,6 +1,6 @@
 """The GPU benchmark's model variants, made from a shipped fp32 ensemble with the recipe's own code.
 
-  python3 scripts/gpu/fp16_folds.py --manifest models/knee-tumor-v1/manifest.json --out <dir>
+  python3 scripts/gpu/fp16_folds.py --manifest models/knee-tumor-v2/manifest.json --out <dir>
 
 Writes <dir>/fp16/ (every fold through onnx_export.to_fp16, as `export.py --fp16` does, and a
 manifest that differs from the shipped one only in precision, files and hashes) and
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import List
@@ -77,6 +78,10 @@ def main(argv: List[str]) -> int:
         print(f"fold {entry['fold']}: {target} ({target.stat().st_size / 1e6:.1f} MB)", flush=True)
     manifest["precision"] = "fp16"
     manifest.pop("modelCard", None)
+    if "domain" in manifest:
+        # The out-of-domain statistics travel with the folds: the manifest names them relative to itself.
+        statistics = manifest["domain"]["statistics"]
+        shutil.copyfile(args.manifest.parent / statistics, fp16_dir / statistics)
     (fp16_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     for name, folds in (("merged.onnx", fp32_folds), ("merged.fp16.onnx", fp16_folds)):
         onnx.save(merge_folds(folds), str(args.out / name))

@@ -1,6 +1,6 @@
 """PyTorch reference timing for the same fold weights the runtime runs.
 
-  python3 scripts/gpu/torch_reference.py --manifest models/knee-tumor-v1/manifest.json --out torch.json
+  python3 scripts/gpu/torch_reference.py --manifest models/knee-tumor-v2/manifest.json --out torch.json
 
 The shipped ensemble is ONNX only, with each convolution's batch norm folded into it at export. The
 recipe's network (model.py) is rebuilt from those files: each ONNX Conv, in graph order, fills the

@@ -12,7 +12,7 @@ import { describeIssues } from './validation-issues';
 const REPOSITORY_ROOT = path.resolve(__dirname, path.basename(path.resolve(__dirname, '../..')) === 'dist' ? '../../..' : '../..');
 
 /** The shipped ensemble. */
-export const DEFAULT_MANIFEST = path.join(REPOSITORY_ROOT, 'models/knee-tumor-v1/manifest.json');
+export const DEFAULT_MANIFEST = path.join(REPOSITORY_ROOT, 'models/knee-tumor-v2/manifest.json');
 
 /** Our FHIR ValueSet of the order codes that are knee radiographs (LOINC, CPT, SNOMED CT). */
 export const KNEE_RADIOGRAPH_ORDERS_VALUE_SET = path.join(REPOSITORY_ROOT, 'fhir-profiles/ValueSet-knee-radiograph-orders.json');
@@ -70,13 +70,51 @@ export const ModelConfigSchema = z.object({
   /** Overrides of the manifest's thresholds, for a site that validated its own operating point. */
   operatingThreshold: z.number().min(0).max(1).optional(),
   merge: z.enum(['nms', 'wbf']).optional(),
-  /** Threads onnxruntime may use per session on the CPU provider (0 = its default). */
-  cpuThreads: z.number().int().nonnegative().default(0),
+  /**
+   * Threads onnxruntime may use per session on the CPU provider (0 = its default, one per core),
+   * whether idle ones spin, and whether the folds run at the same time: the defaults (2, no
+   * spinning, folds at once) were the fastest of `npm run bench -- --threading` on the 2-core
+   * machine (README, performance; not measured on a larger one).
+   */
+  cpuThreads: z.number().int().nonnegative().default(2),
+  cpuSpinning: z.boolean().default(false),
+  parallelFolds: z.boolean().default(true),
   /**
    * Lets the CDS service run a demonstration model (manifest intendedUse "demonstration", trained
    * on synthetic images), whose findings on real radiographs mean nothing: for demos only.
    */
   allowDemonstrationModel: z.boolean().default(false),
+});
+
+/**
+ * Resource limits checked from the header, before any pixel buffer is allocated. The largest
+ * flat-panel detectors are 43 x 43 cm at 100 um (4300 x 4300, 18.5 M pixels); stitched long-leg
+ * images reach about 4300 x 13000 (56 M). The defaults leave room above both and refuse the
+ * 16384 x 16384 or gigabyte-sized images no radiograph is.
+ */
+export const ImageLimitsSchema = z.object({
+  /** Rows and Columns each at most this. */
+  maxSide: z.number().int().positive().default(16384),
+  /** Rows x Columns of one frame at most this (64 M: 128 MiB of 16-bit stored values). */
+  maxPixelsPerFrame: z.number().int().positive().default(64 * 1024 * 1024),
+  /** A radiograph has one frame; a few views stored as frames of one object pass, a cine does not. */
+  maxFrames: z.number().int().positive().default(16),
+  /** A deflated data set stops inflating past this many bytes (256 MiB: a largest 16-bit frame twice over). */
+  maxInflatedBytes: z.number().int().positive().default(256 * 1024 * 1024),
+});
+
+/**
+ * The CDS service decodes and infers in a worker thread, away from the event loop that answers
+ * hooks; these limits stop an analysis that runs away (the job fails analysis-limit-exceeded).
+ */
+export const AnalysisWorkerSchema = z.object({
+  /** Longest time one study's analysis may take; past it the worker thread is ended. */
+  timeoutMs: z.number().int().positive().default(120000),
+  /**
+   * The worker thread's JavaScript heap limit, in MiB. Pixel buffers live outside this heap; they
+   * are bounded by imageLimits before they are allocated.
+   */
+  maxHeapMb: z.number().int().positive().default(2048),
 });
 
 /** How a study is admitted to the analysis. */
@@ -86,6 +124,10 @@ export const AnalysisConfigSchema = z.object({
    * name another part and for which no knee radiograph order is known; refused when false.
    */
   acceptUnconfirmedBodyPart: z.boolean().default(false),
+  /** What an image may cost before it is decoded; see ImageLimitsSchema. */
+  imageLimits: ImageLimitsSchema.default(ImageLimitsSchema.parse({})),
+  /** The service's analysis worker thread; see AnalysisWorkerSchema. */
+  worker: AnalysisWorkerSchema.default(AnalysisWorkerSchema.parse({})),
 });
 
 /** Which orders are knee radiographs: our ValueSet, which a site extends (or replaces) with its own. */
@@ -127,11 +169,18 @@ export const ServiceConfigSchema = z.object({
   /** Public base URL of this service; CDS clients use `${baseUrl}/cds-services/{id}` as the JWT aud. */
   baseUrl: z.url(),
   port: z.number().int().min(0).max(65535).default(8080),
+  /** The address `serve` listens on: loopback unless set (a reverse proxy in front terminates TLS). */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Origins (besides our own) whose pages may frame the SMART app: an EHR that embeds it. */
+  frameAncestors: z.array(z.url()).default([]),
   /** Launch URL of the SMART viewer app that cards link to. */
   appLaunchUrl: z.url(),
   /** The model card, shown as the source of every card. */
   modelCardUrl: z.url(),
-  /** Oldest `iat` accepted on a CDS client's JWT, in seconds (also bounds the replay cache). */
+  /**
+   * Oldest `iat` accepted on a CDS client's JWT, in seconds; also the longest lifetime (exp - iat)
+   * accepted, and so how long a token id stays in the replay cache.
+   */
   maxTokenAgeSeconds: z.number().int().positive().default(300),
   /** How many recent studies of a patient a hook reports on. */
   studiesPerCard: z.number().int().positive().default(3),
@@ -180,6 +229,8 @@ export const SmartConfigSchema = z.preprocess(
     app: SmartAppSchema.default(SmartAppSchema.parse({})),
     /** Per-request timeout of the introspection endpoint and of the FHIR check, in milliseconds. */
     timeoutMs: z.number().int().positive().default(10000),
+    /** The longest lifetime accepted on an access token (exp - iat, or exp - now without iat), in seconds. */
+    maxTokenLifetimeSeconds: z.number().int().positive().default(3600),
   }),
 );
 
@@ -195,6 +246,22 @@ export const JobsConfigSchema = z.object({
   maxBackoffMs: z.number().int().positive().default(600000),
   /** How often an idle worker looks for due jobs. */
   pollIntervalMs: z.number().int().positive().default(1000),
+  /**
+   * When the job database cannot be written (disk full): how long the worker pauses before trying
+   * again, and the Retry-After of a trigger answered 503.
+   */
+  storeRetryMs: z.number().int().positive().default(5000),
+});
+
+/** Reconciliation: the periodic search for studies whose trigger was missed (server/src/triggers/reconcile.ts). */
+export const ReconcileConfigSchema = z.object({
+  /** Searches at start and every intervalMs; false leaves the triggers alone responsible. */
+  enabled: z.boolean().default(true),
+  intervalMs: z.number().int().positive().default(300000),
+  /** The PACS is searched from this many days before the newest study date seen (studies can arrive late); also the first window. */
+  lookbackDays: z.number().int().positive().default(3),
+  /** ImagingStudies asked for per FHIR search page (QIDO-RS is asked once per modality, bounded by the date window). */
+  pageSize: z.number().int().positive().max(1000).default(200),
 });
 
 /** Shared secrets of the trigger endpoints; an endpoint whose secret is unset is not served. */
@@ -205,6 +272,19 @@ export const TriggersConfigSchema = z.object({
   orthancToken: z.string().min(32).optional(),
   /** Bearer token set in the FHIR Subscription's channel.header for `POST /triggers/fhir-subscription`. */
   subscriptionToken: z.string().min(32).optional(),
+});
+
+/** What an operator watches the service with: readiness, metrics and the audit trail. */
+export const OperationsConfigSchema = z.object({
+  /**
+   * The audit trail (image views, refused tokens, feedback; ids only) as JSON lines appended to
+   * this file; on stdout when unset, apart from the operational log on stderr.
+   */
+  auditLogPath: z.string().min(1).optional(),
+  /** How long /ready waits for each dependency (PACS, FHIR, job store, model). */
+  readinessTimeoutMs: z.number().int().positive().default(3000),
+  /** When set, GET /metrics requires this bearer token. */
+  metricsToken: z.string().min(32).optional(),
 });
 
 export const ConfigSchema = z.object({
@@ -218,12 +298,15 @@ export const ConfigSchema = z.object({
   cdsClients: z.array(CdsClientSchema).default([]),
   jobs: JobsConfigSchema.default(JobsConfigSchema.parse({})),
   triggers: TriggersConfigSchema.default({}),
+  reconcile: ReconcileConfigSchema.default(ReconcileConfigSchema.parse({})),
+  operations: OperationsConfigSchema.default(OperationsConfigSchema.parse({})),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type PacsConfig = z.infer<typeof PacsConfigSchema>;
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 export type AnalysisConfig = z.infer<typeof AnalysisConfigSchema>;
+export type ImageLimits = z.infer<typeof ImageLimitsSchema>;
 export type OrdersConfig = z.infer<typeof OrdersConfigSchema>;
 export type FhirConfig = z.infer<typeof FhirConfigSchema>;
 /** The credentials this service presents to a PACS or a FHIR server. */
@@ -236,6 +319,8 @@ export type SmartConfig = z.infer<typeof SmartConfigSchema>;
 export type TokenValidation = SmartConfig['tokenValidation'];
 export type JobsConfig = z.infer<typeof JobsConfigSchema>;
 export type TriggersConfig = z.infer<typeof TriggersConfigSchema>;
+export type ReconcileConfig = z.infer<typeof ReconcileConfigSchema>;
+export type OperationsConfig = z.infer<typeof OperationsConfigSchema>;
 
 /** Validates a configuration object; every problem is listed in one config-invalid error. */
 export function parseConfig(input: unknown): Config {
@@ -269,10 +354,12 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const service: Record<string, unknown> = {};
   if (env.KNEE_TUMOR_BASE_URL) service.baseUrl = env.KNEE_TUMOR_BASE_URL;
   if (env.KNEE_TUMOR_PORT) service.port = Number(env.KNEE_TUMOR_PORT);
+  if (env.KNEE_TUMOR_HOST) service.host = env.KNEE_TUMOR_HOST;
   if (env.KNEE_TUMOR_APP_LAUNCH_URL) service.appLaunchUrl = env.KNEE_TUMOR_APP_LAUNCH_URL;
   if (env.KNEE_TUMOR_MODEL_CARD_URL) service.modelCardUrl = env.KNEE_TUMOR_MODEL_CARD_URL;
   if (Object.keys(service).length > 0) config.service = service;
   if (env.KNEE_TUMOR_JOBS_DB) config.jobs = { databasePath: env.KNEE_TUMOR_JOBS_DB };
+  if (env.KNEE_TUMOR_AUDIT_LOG) config.operations = { auditLogPath: env.KNEE_TUMOR_AUDIT_LOG };
   const triggers: Record<string, unknown> = {};
   if (env.KNEE_TUMOR_TRIGGER_TOKEN) triggers.httpToken = env.KNEE_TUMOR_TRIGGER_TOKEN;
   if (env.KNEE_TUMOR_ORTHANC_TOKEN) triggers.orthancToken = env.KNEE_TUMOR_ORTHANC_TOKEN;

@@ -17,6 +17,12 @@ export type ErrorCode =
   | 'dicom-unreadable'
   | 'unsupported-transfer-syntax'
   | 'pixel-data-invalid'
+  /** The header contradicts itself or its pixel data (sizes, bits, decoded dimensions or precision). */
+  | 'dicom-inconsistent'
+  /** The image exceeds a resource limit (analysis.imageLimits), refused before allocation. */
+  | 'image-too-large'
+  /** The image decodes but is not a plausible radiograph (blank, or rows left by truncation). */
+  | 'image-implausible'
   // other systems
   | 'pacs-unreachable'
   | 'pacs-error'
@@ -30,6 +36,10 @@ export type ErrorCode =
   | 'imaging-study-not-in-fhir'
   // requests made to us
   | 'bad-request'
+  /** A request body over the route's limit. */
+  | 'payload-too-large'
+  /** A request body that is not JSON (or FHIR JSON where the route takes it). */
+  | 'unsupported-media-type'
   | 'unauthorized'
   | 'forbidden'
   | 'not-found'
@@ -44,6 +54,13 @@ export type ErrorCode =
   | 'token-check-unavailable'
   // where we write
   | 'output-unwritable'
+  /** The job database cannot be written (disk full, I/O error): a trigger is answered 503 and sent again. */
+  | 'job-store-unavailable'
+  // the analysis process
+  /** The analysis ran past its time or memory limit (analysis.timeoutMs, analysis.maxMemoryMb). */
+  | 'analysis-limit-exceeded'
+  /** The analysis took its process down, on every attempt. */
+  | 'analysis-crashed'
   | 'internal';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -57,6 +74,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'dicom-unreadable': 422,
   'unsupported-transfer-syntax': 422,
   'pixel-data-invalid': 422,
+  'dicom-inconsistent': 422,
+  'image-too-large': 422,
+  'image-implausible': 422,
   'pacs-unreachable': 503,
   'pacs-error': 502,
   'pacs-rejected': 502,
@@ -68,6 +88,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'fhir-invalid': 500,
   'imaging-study-not-in-fhir': 404,
   'bad-request': 400,
+  'payload-too-large': 413,
+  'unsupported-media-type': 415,
   unauthorized: 401,
   forbidden: 403,
   'not-found': 404,
@@ -79,6 +101,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'introspection-unauthorized': 502,
   'token-check-unavailable': 503,
   'output-unwritable': 500,
+  'job-store-unavailable': 503,
+  'analysis-limit-exceeded': 422,
+  'analysis-crashed': 500,
   internal: 500,
 };
 
@@ -94,6 +119,7 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
   'fhir-error',
   'imaging-study-not-in-fhir',
   'study-not-found',
+  'job-store-unavailable',
 ]);
 
 export class KneeTumorError extends Error {

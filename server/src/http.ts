@@ -3,8 +3,9 @@
  * body; a thrown KneeTumorError becomes its status with `{ error: code, reason }`; anything else
  * becomes a 500 whose stack is logged, never returned.
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { isKneeTumorError } from './errors';
+import { timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { isKneeTumorError, KneeTumorError } from './errors';
 import type { Log } from './log';
 
 export interface HandlerResult {
@@ -25,15 +26,17 @@ export function respond(handler: Handler): RequestHandler {
 export function errorMiddleware(log: Log) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(error);
+    // Refused before its body arrived (a token checked from the header, a Content-Length over the
+    // limit): closing the connection after the answer spares us reading megabytes nobody will use.
+    if (!req.complete) res.set('Connection', 'close');
     if (isKneeTumorError(error)) {
       if (error.httpStatus >= 500) log('request-error', { path: req.path, code: error.code });
       res.status(error.httpStatus).json(error.toJSON());
       return;
     }
-    const status = (error as { status?: unknown }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      // express.json() refusing a body that is not JSON
-      res.status(400).json({ code: 'bad-request', reason: 'the request body is not valid JSON' });
+    const refusal = bodyRefusal(error);
+    if (refusal) {
+      res.status(refusal.httpStatus).json(refusal.toJSON());
       return;
     }
     log('request-error', { path: req.path, code: 'internal', stack: (error as Error).stack });
@@ -45,4 +48,34 @@ export function errorMiddleware(log: Log) {
 export function bearerToken(req: Request): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
   return match?.[1];
+}
+
+/** What body-parser's refusals (they carry a status and a `type`) mean to the caller. */
+function bodyRefusal(error: unknown): KneeTumorError | undefined {
+  const { status, type, limit } = error as { status?: unknown; type?: unknown; limit?: unknown };
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
+  if (type === 'entity.too.large') return new KneeTumorError('payload-too-large', `the request body is larger than this route takes (${String(limit)} bytes)`);
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new KneeTumorError('unsupported-media-type', 'the request body must be JSON in UTF-8, not compressed');
+  return new KneeTumorError('bad-request', 'the request body is not valid JSON');
+}
+
+/**
+ * A JSON body of at most `limit`, of one of `types`: a larger one is refused with 413 from its
+ * Content-Length before a byte is read (or as soon as the stream passes the limit), a body of
+ * another type with 415 instead of reaching the handler as nothing.
+ */
+export function jsonBody(limit: string, types: string[] = ['application/json']): RequestHandler[] {
+  const mediaType: RequestHandler = (req, _res, next) => {
+    const hasBody = req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
+    if (hasBody && !req.is(types)) return next(new KneeTumorError('unsupported-media-type', `the request body must be ${types.join(' or ')}`));
+    next();
+  };
+  return [mediaType, express.json({ limit, type: types })];
+}
+
+/** Whether a presented secret (a bearer token) is the expected one, compared in constant time. */
+export function sameSecret(given: string | undefined, expected: string): boolean {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

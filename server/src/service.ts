@@ -4,11 +4,10 @@
  * main.ts calls createService(config, analyse, model), listens with `service.app`, and calls
  * `service.start()`; tests do the same with a test double of `analyse`.
  */
+import { access, constants } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Express } from 'express';
-import { CDS_SERVICES } from '../../cds-hooks/services';
-import { createCdsAuthenticator } from '../../cds-hooks/auth';
-import { createFeedbackStore, type FeedbackStore } from '../../cds-hooks/feedback';
+import { createFeedbackStore, type FeedbackStore } from './jobs/feedback-store';
 import { createApp } from './app';
 import type { Config } from './config';
 import { isDemonstrationModel, type AnalysisResult, type ModelIdentity } from './domain/analysis';
@@ -16,29 +15,34 @@ import { KneeTumorError } from './errors';
 import { DicomWebClient } from './dicomweb/client';
 import { createFhirClient } from './fhir/client';
 import { kneeOrderOfStudy, loadKneeRadiographCodes } from './fhir/knee-orders';
-import type { StudyContext } from './pipeline/locate-study';
+import type { Analyse } from './pipeline/run-analysis';
 import { writeReport } from './fhir/write-report';
 import { openDatabase } from './jobs/database';
 import { createJobStore, type JobStore } from './jobs/store';
 import { createJobWorker, type JobWorker } from './jobs/worker';
 import { jsonLog, type Log } from './log';
+import { createAuditTrail } from './ops/audit';
+import { createMetrics } from './ops/metrics';
 import { createSmartAuthenticator } from './viewer/smart-auth';
+import { createWatermarkStore } from './jobs/watermarks';
+import { DicomWebSource } from './sources/dicomweb-source';
+import { createReconciler, type Reconciler } from './triggers/reconcile';
 import type { ViewerRouterDeps } from './viewer/router';
 
 /** The built SMART app, dist/client, whether this file runs compiled (dist/server/src) or as TypeScript (server/src, in tests). */
 const CLIENT_DIR = path.resolve(__dirname, path.basename(path.resolve(__dirname, '../..')) === 'dist' ? '../../client' : '../../dist/client');
 
-/** The analysis of one study; `context` is what the EHR knows of it (the order that can confirm the knee). */
-export type Analyse = (studyInstanceUid: string, context?: StudyContext) => Promise<AnalysisResult>;
 
 export interface KneeTumorService {
   app: Express;
   jobs: JobStore;
   worker: JobWorker;
   feedback: FeedbackStore;
-  /** Recovers interrupted jobs and starts the worker. */
+  /** Finds studies whose trigger was missed; undefined when reconcile.enabled is false or there is nothing to search. */
+  reconciler?: Reconciler;
+  /** Recovers interrupted jobs, starts the worker and the reconciliation. */
   start(): void;
-  /** Lets the job in progress finish, then closes the database. */
+  /** Lets the job and the reconciliation in progress finish, then closes the database. */
   stop(): Promise<void>;
 }
 
@@ -69,41 +73,84 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
   // A knee radiograph order for the study confirms the knee where its images' attributes do not.
   const kneeRadiographCodes = loadKneeRadiographCodes(config.orders);
   const analyseWithOrder = async (uid: string) => analyse(uid, { kneeOrder: await kneeOrderOfStudy(kneeRadiographCodes, fhir, uid) });
-  const worker = createJobWorker({ store: jobs, analyse: analyseWithOrder, writeReport: (result) => writeReport(fhir, result), policy: config.jobs, log });
+  const metrics = createMetrics(() => jobs.statistics());
+  const audit = createAuditTrail(config.operations.auditLogPath, log);
+  const worker = createJobWorker({
+    store: jobs,
+    analyse: (uid) => metrics.timeAnalysis(() => analyseWithOrder(uid)),
+    writeReport: (result) => metrics.timeFhirWrite(() => writeReport(fhir, result)),
+    policy: config.jobs,
+    log,
+  });
+  const pacs = config.pacs ? new DicomWebClient(config.pacs) : undefined;
+  // Needs the PACS to confirm the knee; the FHIR server is searched too when the Subscription trigger is used.
+  const reconciler =
+    config.reconcile.enabled && pacs
+      ? createReconciler({
+          jobs,
+          watermarks: createWatermarkStore(db),
+          pacs,
+          fhir: config.triggers.subscriptionToken ? fhir : undefined,
+          knee: {
+            source: new DicomWebSource(pacs),
+            kneeOrder: (uid) => kneeOrderOfStudy(kneeRadiographCodes, fhir, uid),
+            acceptUnconfirmedBodyPart: config.analysis.acceptUnconfirmedBodyPart,
+          },
+          policy: config.reconcile,
+          wake: () => worker.wake(),
+          log,
+        })
+      : undefined;
   // The viewer needs both whose tokens to trust and a PACS to render from; without them it is not served.
   const viewer: ViewerRouterDeps | undefined =
-    config.smart && config.pacs
+    config.smart && pacs
       ? {
           authenticate: createSmartAuthenticator(config.smart),
           appSettings: { ...config.smart.app, allowedIssuers: config.smart.app.allowedIssuers ?? [config.smart.fhirBaseUrl] },
-          pacs: new DicomWebClient(config.pacs),
+          pacs,
           fhir,
           jobs,
           feedback,
           clientDir: CLIENT_DIR,
           log,
+          audit: audit.record,
         }
       : undefined;
   const app = createApp({
     cds: {
-      services: CDS_SERVICES,
+      clients: config.cdsClients,
+      maxTokenAgeSeconds: service.maxTokenAgeSeconds,
+      hookAnswered: metrics.hookAnswered,
       context: {
         jobs,
         appLaunchUrl: service.appLaunchUrl,
         modelCardUrl: service.modelCardUrl,
         studiesPerCard: service.studiesPerCard,
         currentStudyDays: service.currentStudyDays,
-        fhirTimeoutMs: fhirConfig.timeoutMs,
+        ehrFhir: (baseUrl, token) => createFhirClient({ baseUrl, auth: { type: 'bearer', token }, timeoutMs: fhirConfig.timeoutMs }),
         log,
         kneeRadiographCodes,
       },
-      authenticate: createCdsAuthenticator({ clients: config.cdsClients, maxTokenAgeSeconds: service.maxTokenAgeSeconds }),
       feedback,
       baseUrl: service.baseUrl,
       log,
+      audit: audit.record,
     },
-    triggers: { secrets: config.triggers, jobs, wake: () => worker.wake(), fhir, log },
+    triggers: { secrets: config.triggers, jobs, wake: () => worker.wake(), fhir, log, storeRetryMs: config.jobs.storeRetryMs },
     viewer,
+    operations: {
+      metrics,
+      readinessChecks: {
+        ...(pacs ? { pacs: () => pacs.probe() } : {}),
+        fhir: async () => void (await fhir.search('ImagingStudy', '_count=1')),
+        jobStore: async () => void jobs.statistics(),
+        model: () => access(config.model.manifestPath, constants.R_OK),
+      },
+      readinessTimeoutMs: config.operations.readinessTimeoutMs,
+      metricsToken: config.operations.metricsToken,
+    },
+    appConnectOrigins: config.smart ? [config.smart.fhirBaseUrl, ...(config.smart.app.allowedIssuers ?? [])] : [],
+    frameAncestors: service.frameAncestors,
     log,
   });
   return {
@@ -111,10 +158,16 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
     jobs,
     worker,
     feedback,
-    start: () => worker.start(),
+    reconciler,
+    start() {
+      worker.start();
+      reconciler?.start();
+    },
     async stop() {
+      await reconciler?.stop();
       await worker.stop();
       db.close();
+      await audit.close();
     },
   };
 }

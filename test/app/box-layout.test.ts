@@ -1,4 +1,4 @@
-import { boxesToShow, countBelowThreshold, findingOf, labelCandidates, overlaps, placeLabels, type LayoutRect } from '../../server/src/imaging/box-layout';
+import { boxesToShow, countBelowThreshold, findingOf, labelCandidates, overlaps, placeLabels, type LayoutRect } from '../../server/src/domain/box-layout';
 
 const bounds = { x: 0, y: 0, width: 600, height: 400 };
 const label = { width: 120, height: 20 };

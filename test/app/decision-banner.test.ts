@@ -3,7 +3,8 @@
  * The viewer's decision banner in Debian's Chromium, fed what the viewer reads from FHIR: the
  * report and Observations the service writes (toFhirTransaction), read back with the viewer's own
  * reader. A demonstration model's result says first that it was trained on synthetic images and
- * is not styled as an alert; a clinical-evaluation model's positive is.
+ * is not styled as an alert; a clinical-evaluation model's positive is; a result withheld because
+ * a view is outside the model's validated domain says so, and why, and is not styled as an alert.
  */
 import * as path from 'node:path';
 import { build } from 'esbuild';
@@ -12,6 +13,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { toStudyResult } from '../../client/src/fhir-mapping';
 import type { StudyResult } from '../../client/src/model';
 import { DEMONSTRATION_MODEL_NOTICE, type AnalysisResult } from '../../server/src/domain/analysis';
+import { OUTSIDE_DOMAIN_MEANING } from '../../server/src/domain/wording';
+import { decidePatient, decideView } from '../../server/src/pipeline/decide';
 import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
 import { DEMONSTRATION_MODEL, sampleAnalysis } from '../support/analysis-fixture';
 
@@ -80,5 +83,21 @@ it('a clinical-evaluation model: a positive is styled as a finding and says noth
   expect(style).toBe('positive');
   expect(text).toContain('⚠ AI finding: possible bone tumor');
   expect(text).not.toMatch(/synthetic/);
+  await page.close();
+});
+
+it('a view outside the validated domain: no result, the reason named, no alert styling', async () => {
+  const base = sampleAnalysis();
+  // The fixture's lateral view (a 0.93 box) lies beyond the model's domain limit.
+  const views = base.views.map((v) =>
+    decideView({ ...v, domain: { distance: v.view === 'LATERAL' ? 48.7 : 6.1, threshold: 14.2, outside: v.view === 'LATERAL' } }, base.operatingThreshold),
+  );
+  const { page, text, style, note } = await banner(storedResult({ ...base, views, patient: decidePatient(views) }));
+  expect(style).toBe('negative');
+  expect(text).toContain('∅ AI finding: no result, outside the validated domain');
+  expect(text).toContain("No AI result for the left knee radiographs: the lateral view is outside the model's validated domain");
+  expect(note).toBe(OUTSIDE_DOMAIN_MEANING);
+  expect(text).not.toContain('possible bone tumor');
+  expect(text).not.toContain('not a probability of cancer');
   await page.close();
 });

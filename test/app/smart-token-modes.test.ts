@@ -18,7 +18,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseConfig, type Config } from '../../server/src/config';
 import { demoSamples, loadSamples } from '../../server/src/demo/sample-data';
 import { DicomWebClient } from '../../server/src/dicomweb/client';
-import { SYSTEMS } from '../../server/src/fhir/codes';
+import { SYSTEMS } from '../../fhir-profiles/codes';
 import { createFhirEngine, type FhirEngine } from '../../server/src/fhir/memory-engine';
 import { loadPacsAnalysis, type PacsAnalysis } from '../../server/src/pipeline/pacs-analysis';
 import { freePort, startOrthanc, type RunningOrthanc } from '../support/orthanc';

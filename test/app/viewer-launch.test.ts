@@ -13,8 +13,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Bundle, DiagnosticReport, Observation } from 'fhir/r4';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createFeedbackStore } from '../../cds-hooks/feedback';
-import { FINDING } from '../../server/src/fhir/codes';
+import { createFeedbackStore } from '../../server/src/jobs/feedback-store';
+import { FINDING } from '../../fhir-profiles/codes';
 import { openDatabase } from '../../server/src/jobs/database';
 import { DEFAULT_OPTIONS } from '../../models/phantoms/generate';
 import type { LesionBox } from '../../server/src/domain/analysis';
@@ -110,6 +110,8 @@ it('launches from the chart card, shows both views with one box per lesion, keep
       throw new Error(`${error.message}\nbrowser console:\n${consoleLines.join('\n')}`);
     });
   await page.screenshot({ path: path.join(SHOTS, '2-viewer-both-views.png'), fullPage: true });
+  // The service's Content-Security-Policy lets the app load and talk to the EHR: nothing was blocked.
+  expect(consoleLines.filter((line) => /Content Security Policy/i.test(line))).toEqual([]);
 
   const report = await fhirGet<DiagnosticReport>(appContext.diagnosticReport);
   const observations = await Promise.all((report.result ?? []).map((r) => fhirGet<Observation>(r.reference ?? '')));

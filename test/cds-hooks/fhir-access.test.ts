@@ -17,6 +17,7 @@ import { registerStudy } from '../support/fhir-fixtures';
 import { sampleAnalysis } from '../support/analysis-fixture';
 import { createTestCdsClient, type TestCdsClient } from '../support/cds-client';
 import { startRecordingServer, type RecordingServer } from '../support/recording-server';
+import { forward, requestBody, serveOnLoopback, type LoopbackServer } from '../support/loopback-proxy';
 import { SERVICE_BASE, TEST_MODEL, testConfig } from '../support/service-config';
 
 const SERVICE = 'knee-tumor-patient-view';
@@ -28,14 +29,32 @@ let ehr: TestCdsClient;
 /** Another client, whose own list does not include the FHIR engine. */
 let otherEhr: TestCdsClient;
 let service: KneeTumorService;
+/** The FHIR engine behind a front door that lets a request through only with the hook's access token, as an EHR's FHIR server does. */
+let guarded: LoopbackServer;
+let guardedUrl: string;
+const presentedTokens: (string | undefined)[] = [];
+
+const fhirAuthorization = { access_token: 'ehr-access-token', token_type: 'Bearer', expires_in: 300, scope: 'patient/*.rs', subject: 'knee-tumor' };
 
 beforeAll(async () => {
   fhir = await startFhirServer();
+  const origin = new URL(fhir.baseUrl).origin;
+  guarded = await serveOnLoopback(async (req, res) => {
+    const body = await requestBody(req);
+    presentedTokens.push(req.headers.authorization);
+    if (req.headers.authorization !== `Bearer ${fhirAuthorization.access_token}`) {
+      res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Bearer error="invalid_token"' }).end('{"error":"invalid_token"}');
+      return;
+    }
+    const answer = await forward(origin, req, body, ['authorization']);
+    res.writeHead(answer.status, { 'Content-Type': answer.contentType }).end(answer.body);
+  });
+  guardedUrl = `http://127.0.0.1:${guarded.port}${new URL(fhir.baseUrl).pathname}`;
   unlisted = await startRecordingServer((_req, res) => void res.type('application/fhir+json').json({ resourceType: 'Bundle', type: 'searchset', entry: [] }));
   [ehr, otherEhr] = await Promise.all([createTestCdsClient(), createTestCdsClient('https://other-ehr.example.org')]);
   const config = testConfig(fhir.baseUrl, [
     // With a trailing slash: the comparison is of the base, not of the spelling.
-    { issuer: ehr.issuer, jwks: ehr.jwks, fhirServers: [`${fhir.baseUrl}/`] },
+    { issuer: ehr.issuer, jwks: ehr.jwks, fhirServers: [`${fhir.baseUrl}/`, guardedUrl] },
     { issuer: otherEhr.issuer, jwks: otherEhr.jwks, fhirServers: [`${unlisted.origin}/elsewhere`] },
   ]);
   service = createService(config, () => Promise.reject(new Error('not used')), TEST_MODEL, silentLog);
@@ -43,10 +62,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await service.stop();
   await unlisted.stop();
+  await guarded.stop();
   await fhir.stop();
 });
-
-const fhirAuthorization = { access_token: 'ehr-access-token', token_type: 'Bearer', expires_in: 300, scope: 'patient/*.rs', subject: 'knee-tumor' };
 
 async function patientView(body: Record<string, unknown>, client: TestCdsClient = ehr) {
   const token = await client.token(`${SERVICE_BASE}/cds-services/${SERVICE}`);
@@ -102,13 +120,26 @@ describe('fhirServers allow-list', () => {
 });
 
 describe('a prefetch value that is an OperationOutcome', () => {
-  it('falls back to the listed FHIR server with fhirAuthorization', async () => {
+  it('falls back to the listed FHIR server with fhirAuthorization, presenting its access token', async () => {
     const { patientId, report } = await patientWithReport();
     const prefetch = { ...(await prefetchFor(patientId)), analysisReports: failedPrefetch };
-    const response = await patientView({ context: { patientId }, fhirServer: fhir.baseUrl, fhirAuthorization, prefetch });
+    presentedTokens.length = 0;
+    const response = await patientView({ context: { patientId }, fhirServer: guardedUrl, fhirAuthorization, prefetch });
     expect(response.status).toBe(200);
     expect(response.body.cards).toEqual([expect.objectContaining({ indicator: 'warning' })]);
     expect(JSON.parse(response.body.cards[0].links[0].appContext).diagnosticReport).toBe(report);
+    expect(presentedTokens.length).toBeGreaterThan(0);
+    expect(new Set(presentedTokens)).toEqual(new Set([`Bearer ${fhirAuthorization.access_token}`]));
+  });
+
+  it('gives no card from the fallback when the FHIR server refuses the hook\'s access token', async () => {
+    const { patientId } = await patientWithReport();
+    const prefetch = { ...(await prefetchFor(patientId)), analysisReports: failedPrefetch };
+    presentedTokens.length = 0;
+    const response = await patientView({ context: { patientId }, fhirServer: guardedUrl, fhirAuthorization: { ...fhirAuthorization, access_token: 'a-token-the-ehr-never-issued' }, prefetch });
+    expect(presentedTokens).toContain('Bearer a-token-the-ehr-never-issued');
+    expect(response.status).toBe(412);
+    expect(response.body).toMatchObject({ code: 'prefetch-unavailable', reason: expect.stringContaining('could not be fetched from the FHIR server') });
   });
 
   it('answers 412 saying the client\'s prefetch failed when there is no FHIR server to ask', async () => {

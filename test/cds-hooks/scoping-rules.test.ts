@@ -5,7 +5,7 @@
 import type { DiagnosticReport, ImagingStudy, Observation, Reference } from 'fhir/r4';
 import { isListedFhirServer } from '../../cds-hooks/fhir-servers';
 import { scopeToPatient } from '../../cds-hooks/patient-scope';
-import { subjectVerdict } from '../../server/src/fhir/patient-subject';
+import { subjectVerdict } from '../../fhir-profiles/patient-subject';
 
 const patient = { id: 'p-123' };
 const MRN = { system: 'urn:oid:1.2.3', value: 'M-1' };

@@ -13,7 +13,7 @@ import type { GeneratedPatient } from '../../models/phantoms/generate';
 import { DEFAULT_MANIFEST } from '../../server/src/config';
 import type { PixelBox } from '../../server/src/domain/analysis';
 import { intersectionOverUnion } from '../../server/src/evaluation/matching';
-import { FINDING } from '../../server/src/fhir/codes';
+import { FINDING } from '../../fhir-profiles/codes';
 import { loadPacsAnalysis } from '../../server/src/pipeline/pacs-analysis';
 import { RECENT_STUDY_DATE, registerStudy } from '../support/fhir-fixtures';
 import { freshPhantoms } from '../support/fresh-phantoms';

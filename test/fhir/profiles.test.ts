@@ -10,7 +10,7 @@ import type { Bundle, ElementDefinition, FhirResource, StructureDefinition } fro
 import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
 import { assertValidBundle } from '../../server/src/fhir/validate';
 import { profileProblems } from '../../server/src/fhir/profile-rules';
-import { MODEL_INTENDED_USE_EXTENSION } from '../../server/src/fhir/codes';
+import { MODEL_INTENDED_USE_EXTENSION } from '../../fhir-profiles/codes';
 import { DEMONSTRATION_MODEL, sampleAnalysis } from '../support/analysis-fixture';
 
 const dir = path.resolve(__dirname, '../../fhir-profiles');

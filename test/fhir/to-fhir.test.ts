@@ -1,7 +1,7 @@
 import type { Bundle, DiagnosticReport, FhirResource, Observation } from 'fhir/r4';
 import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
 import { assertValidBundle, validationProblems } from '../../server/src/fhir/validate';
-import { FINDING, SYSTEMS } from '../../server/src/fhir/codes';
+import { FINDING, SYSTEMS, analysisKey } from '../../fhir-profiles/codes';
 import { DEMONSTRATION_MODEL_NOTICE } from '../../server/src/domain/analysis';
 import { DEMONSTRATION_MODEL, sampleAnalysis } from '../support/analysis-fixture';
 
@@ -20,7 +20,9 @@ describe('toFhirTransaction', () => {
       'Device', 'Observation', 'Observation', 'Observation', 'Observation', 'DiagnosticReport', 'Provenance',
     ]);
     const provenance = (bundle.entry ?? []).at(-1);
-    expect(provenance?.request?.ifNoneExist).toBeUndefined();
+    expect(provenance?.request?.ifNoneExist).toMatch(/^_tag=/);
+    const analysis = sampleAnalysis();
+    expect(provenance?.resource?.meta?.tag).toEqual([{ system: SYSTEMS.analysisId, code: analysisKey(analysis.studyInstanceUid, analysis.model) }]);
     for (const entry of (bundle.entry ?? []).slice(0, -1)) expect(entry.request?.ifNoneExist).toMatch(/^identifier=/);
   });
 

@@ -42,8 +42,9 @@ describe('writeReport against the FHIR engine', () => {
     await writeReport(client, sampleAnalysis({ studyInstanceUid: uid }));
     const [study] = await fhir.search<ImagingStudy>(`ImagingStudy?identifier=urn:dicom:uid|urn:oid:${uid}`);
     const bundle = toFhirTransaction(sampleAnalysis({ studyInstanceUid: uid }), { patient: study?.subject?.reference ?? '', imagingStudy: `ImagingStudy/${study?.id}` });
-    const response = await client.transaction({ ...bundle, entry: bundle.entry?.filter((e) => e.resource?.resourceType !== 'Provenance') });
-    expect(response.entry?.map((e) => e.response?.status)).toEqual(['200', '200', '200', '200', '200', '200']);
+    const response = await client.transaction(bundle);
+    expect(response.entry?.map((e) => e.response?.status)).toEqual(['200', '200', '200', '200', '200', '200', '200']);
+    expect(await fhir.search<Provenance>(`Provenance?entity=ImagingStudy/${study?.id}`)).toHaveLength(1);
   });
 
   it('fails retryably when the EHR has no ImagingStudy for the study yet', async () => {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { DEMONSTRATION_MODEL_NOTICE, type LesionBox, type ModelIdentity, type ViewFinding } from '../../server/src/domain/analysis';
 import { annotatedPng, annotationLayout, type AnnotationOptions } from '../../server/src/imaging/annotate';
-import { overlaps, type LayoutRect } from '../../server/src/imaging/box-layout';
+import { overlaps, type LayoutRect } from '../../server/src/domain/box-layout';
 import type { Gray8Image } from '../../server/src/imaging/gray8';
 import { sampleAnalysis } from '../support/analysis-fixture';
 

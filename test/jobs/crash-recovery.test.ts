@@ -1,7 +1,9 @@
 /**
  * A worker process is SIGKILLed in the middle of a job, twice (during the analysis, then between
  * the FHIR write and marking the job done); a restarted worker completes the job once and the FHIR
- * server holds exactly one report. Real processes, real SQLite file, real FHIR engine.
+ * server holds exactly one report. A study whose analysis kills the process every time ends
+ * failed after maxAttempts, since each claim counts an attempt. Real processes, real SQLite file,
+ * real FHIR engine.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -9,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DiagnosticReport, Observation } from 'fhir/r4';
 import { openDatabase } from '../../server/src/jobs/database';
-import { createJobStore } from '../../server/src/jobs/store';
+import { createJobStore, PROCESS_STOPPED_REASON } from '../../server/src/jobs/store';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server';
 import { registerStudy } from '../support/fhir-fixtures';
 
@@ -76,4 +78,27 @@ it('completes a job once after the worker is killed mid-job', async () => {
   expect(reports).toHaveLength(1);
   expect(store.forStudy(uid)?.report).toBe(`DiagnosticReport/${reports[0]?.id}`);
   expect(await fhir.search<Observation>(`Observation?subject=Patient/${patientId}`)).toHaveLength(4);
+});
+
+it('fails a job whose analysis kills the process, after maxAttempts (3) claims, without a report', async () => {
+  const uid = '1.2.826.0.1.3680043.8.498.78';
+  const { patientId } = await registerStudy(fhir, uid);
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'crash-')), 'jobs.sqlite');
+  const store = createJobStore(openDatabase(file), 'knee-tumor@1.0.0');
+  store.enqueue(uid, 'http');
+  const args = [file, fhir.baseUrl, uid];
+
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const crashing = runWorker(args, { CRASH_IN_ANALYSIS: '1' });
+    expect((await crashing.exit).signal).toBe('SIGKILL');
+    expect(crashing.output).toContain('analysing');
+    expect(store.forStudy(uid)).toMatchObject({ state: 'running', attempts: attempt });
+  }
+
+  const last = runWorker(args, { CRASH_IN_ANALYSIS: '1' });
+  expect(await last.exit).toEqual({ code: 0, signal: null });
+  expect(last.output).not.toContain('analysing');
+  expect(last.output).toContain('"failed":1');
+  expect(store.forStudy(uid)).toMatchObject({ state: 'failed', attempts: 3, errorCode: 'analysis-crashed', errorReason: `${PROCESS_STOPPED_REASON} (3 attempts)` });
+  expect(await fhir.search<DiagnosticReport>(`DiagnosticReport?subject=Patient/${patientId}`)).toHaveLength(0);
 });

@@ -48,7 +48,7 @@ describe('job store (SQLite)', () => {
     expect(store.enqueue('1.2.6', 'orthanc').job).toMatchObject({ state: 'queued', attempts: 0 });
     store.claimNext();
     const restarted = createJobStore(openDatabase(file), 'knee-tumor@1.0.0');
-    expect(restarted.recoverInterrupted()).toBe(1);
+    expect(restarted.recoverInterrupted(3)).toEqual({ requeued: 1, failed: 0 });
     expect(restarted.forStudies(['1.2.6', '9.9']).get('1.2.6')?.state).toBe('queued');
   });
 });

@@ -2,7 +2,8 @@
  * A worker process for the crash test: the real job store and FHIR writer, and a test double of
  * the detector only (it returns the fixture analysis after a pause, printing "analysing" so the
  * test knows when to kill it). With KILL_AFTER_WRITE=1 it kills itself right after the FHIR write,
- * before the job is marked done. Exits 0 once the job is done.
+ * before the job is marked done; with CRASH_IN_ANALYSIS=1 the analysis itself kills the process
+ * (a study that takes its process down). Exits 0 once the job is done or failed.
  * Arguments: database file, FHIR base URL, StudyInstanceUID.
  */
 import { openDatabase } from '../../server/src/jobs/database';
@@ -20,6 +21,7 @@ const worker = createJobWorker({
   store,
   analyse: async (uid) => {
     process.stdout.write('analysing\n');
+    if (process.env.CRASH_IN_ANALYSIS === '1') process.kill(process.pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 1500));
     return sampleAnalysis({ studyInstanceUid: uid });
   },
@@ -29,12 +31,13 @@ const worker = createJobWorker({
     if (process.env.KILL_AFTER_WRITE === '1') process.kill(process.pid, 'SIGKILL');
     return written;
   },
-  policy: { maxAttempts: 3, missingStudyAttempts: 2, initialBackoffMs: 100, maxBackoffMs: 100, pollIntervalMs: 50 },
+  policy: { maxAttempts: 3, missingStudyAttempts: 2, initialBackoffMs: 100, maxBackoffMs: 100, pollIntervalMs: 50, storeRetryMs: 100 },
   log: jsonLog,
 });
 worker.start();
 const timer = setInterval(() => {
-  if (store.forStudy(studyInstanceUid)?.state === 'done') {
+  const state = store.forStudy(studyInstanceUid)?.state;
+  if (state === 'done' || state === 'failed') {
     clearInterval(timer);
     void worker.stop().then(() => process.exit(0));
   }

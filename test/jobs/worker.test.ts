@@ -9,7 +9,7 @@ import { silentLog } from '../../server/src/log';
 import type { AnalysisResult } from '../../server/src/domain/analysis';
 import { sampleAnalysis } from '../support/analysis-fixture';
 
-const policy = { maxAttempts: 3, missingStudyAttempts: 2, initialBackoffMs: 1, maxBackoffMs: 4, pollIntervalMs: 10 };
+const policy = { maxAttempts: 3, missingStudyAttempts: 2, initialBackoffMs: 1, maxBackoffMs: 4, pollIntervalMs: 10, storeRetryMs: 10 };
 const store = () => createJobStore(openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), 'worker-')), 'jobs.sqlite')), 'knee-tumor@1.0.0');
 const settle = () => new Promise((r) => setTimeout(r, 20));
 

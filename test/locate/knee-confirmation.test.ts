@@ -6,7 +6,7 @@
  */
 import { namesKnee, readBodyPart } from '../../server/src/pipeline/knee-confirmation';
 import { selectViews } from '../../server/src/pipeline/locate-study';
-import type { ViewCandidate } from '../../server/src/sources/study-source';
+import type { ViewCandidate } from '../../server/src/domain/view-candidate';
 import { radiograph, STUDY } from '../support/view-candidates';
 
 const twoViews = (attributes: Partial<ViewCandidate>, lateral: Partial<ViewCandidate> = attributes) => [

@@ -1,5 +1,5 @@
 import { selectViews } from '../../server/src/pipeline/locate-study';
-import type { ViewCandidate } from '../../server/src/sources/study-source';
+import type { ViewCandidate } from '../../server/src/domain/view-candidate';
 import { radiograph, STUDY } from '../support/view-candidates';
 
 /** A DX knee radiograph: the view rules, with the body part confirmed. */

@@ -1,10 +1,10 @@
 /**
- * The shipped ensemble (models/knee-tumor-v1) as a user runs it, with the CLI's embedded default
+ * The shipped ensemble (models/knee-tumor-v2) as a user runs it, with the CLI's embedded default
  * model: the manifest and its five folds load (sha256 checked), and on fresh phantoms (a seed no
  * fold and no evaluation saw) it finds tumors and leaves normal knees alone about as often as
  * its model card says. A sample of five each, so the bounds are loose: at least 4 of 5 lesions
  * found (a box at the operating threshold with IoU > 0.2), at least 3 of 5 normal patients called
- * negative (the card's held-out specificity is below 0.9, so one false positive is expected).
+ * negative (loose: the card's held-out specificity is higher).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -44,12 +44,12 @@ function lesionFound(patient: GeneratedPatient, result: AnalysisResult): boolean
 }
 
 it('is the default model: a manifest with five verified folds, not for clinical use', async () => {
-  expect(DEFAULT_MANIFEST).toBe(path.resolve(__dirname, '../../models/knee-tumor-v1/manifest.json'));
+  expect(DEFAULT_MANIFEST).toBe(path.resolve(__dirname, '../../models/knee-tumor-v2/manifest.json'));
   const { manifest, folds, identity } = await loadManifest(DEFAULT_MANIFEST);
   expect(folds).toHaveLength(5);
   expect(manifest.notForClinicalUse).toBe(true);
   expect(manifest.modelCard).toBe('MODEL_CARD.md');
-  expect(identity).toMatchObject({ name: 'knee-tumor-phantom-yolov5n-320', version: '1.0.0', trainingData: 'synthetic', intendedUse: 'demonstration' });
+  expect(identity).toMatchObject({ name: 'knee-tumor-phantom-yolov5n-320', version: '2.0.0', trainingData: 'synthetic', intendedUse: 'demonstration' });
 });
 
 it('finds the lesions of fresh tumor phantoms', async () => {
@@ -60,10 +60,10 @@ it('finds the lesions of fresh tumor phantoms', async () => {
     found.push(result.patient.positive && lesionFound(patient, result));
   }
   expect(found.filter(Boolean).length).toBeGreaterThanOrEqual(4);
-}, 300000);
+}, 600000);
 
 it('calls most fresh normal phantoms negative', async () => {
   const negative: boolean[] = [];
   for (const patient of freshPhantoms(false, 5)) negative.push(!(await analyse(patient)).patient.positive);
   expect(negative.filter(Boolean).length).toBeGreaterThanOrEqual(3);
-}, 300000);
+}, 600000);

@@ -1,8 +1,7 @@
 /**
  * Re-encodes an Explicit VR Little Endian Part 10 file as Deflated Explicit VR Little Endian
  * (1.2.840.10008.1.2.1.99): the same meta header with the new transfer syntax, then the data set
- * compressed with raw deflate (PS3.5 A.5). The pipeline has no decoder for it, so it exercises
- * the fall-back to transcoding by the server.
+ * compressed with raw deflate (PS3.5 A.5).
  */
 import { deflateRawSync } from 'node:zlib';
 import * as dicomParser from 'dicom-parser';
@@ -22,7 +21,8 @@ function uidValue(uid: string): Buffer {
   return Buffer.from(uid.length % 2 ? `${uid}\0` : uid, 'latin1');
 }
 
-export function deflateExplicitLittleEndian(file: Uint8Array): Uint8Array {
+/** The file's meta header (preamble included) rewritten for another transfer syntax, and where its data set starts. */
+export function metaHeaderFor(file: Uint8Array, transferSyntaxUid: string): { meta: Buffer; dataSetStart: number } {
   const meta = dicomParser.readPart10Header(file);
   const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
   const metaEnd = (meta.elements.x00020000?.dataOffset ?? 0) + 4 + (meta.uint32('x00020000') ?? 0);
@@ -30,7 +30,7 @@ export function deflateExplicitLittleEndian(file: Uint8Array): Uint8Array {
   const elements = Buffer.concat([
     element(0x0002, 0x0002, 'UI', uidValue(string('x00020002'))),
     element(0x0002, 0x0003, 'UI', uidValue(string('x00020003'))),
-    element(0x0002, 0x0010, 'UI', uidValue(DEFLATED)),
+    element(0x0002, 0x0010, 'UI', uidValue(transferSyntaxUid)),
     element(0x0002, 0x0012, 'UI', uidValue(string('x00020012') || '1.2.826.0.1.3680043.9.7156')),
   ]);
   // (0002,0001) is OB: 2-byte reserved field and a 4-byte length.
@@ -42,5 +42,10 @@ export function deflateExplicitLittleEndian(file: Uint8Array): Uint8Array {
   groupLength.writeUInt16LE(4, 6);
   groupLength.writeUInt32LE(version.length + elements.length, 8);
   const preamble = bytes.subarray(0, 132);
-  return new Uint8Array(Buffer.concat([preamble, groupLength, version, elements, deflateRawSync(bytes.subarray(metaEnd))]));
+  return { meta: Buffer.concat([preamble, groupLength, version, elements]), dataSetStart: metaEnd };
+}
+
+export function deflateExplicitLittleEndian(file: Uint8Array): Uint8Array {
+  const { meta, dataSetStart } = metaHeaderFor(file, DEFLATED);
+  return new Uint8Array(Buffer.concat([meta, deflateRawSync(file.subarray(dataSetStart))]));
 }

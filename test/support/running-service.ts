@@ -5,7 +5,8 @@
 import type { Server } from 'node:http';
 import type { Config } from '../../server/src/config';
 import type { ModelIdentity } from '../../server/src/domain/analysis';
-import { createService, type Analyse, type KneeTumorService } from '../../server/src/service';
+import type { Analyse } from '../../server/src/pipeline/run-analysis';
+import { createService, type KneeTumorService } from '../../server/src/service';
 import { silentLog } from '../../server/src/log';
 import { freePort } from './orthanc';
 import { TEST_MODEL } from './service-config';

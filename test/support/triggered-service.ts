@@ -10,7 +10,7 @@ import { PREFETCH, resolveTemplate } from '../../cds-hooks/patient-data';
 import type { Config } from '../../server/src/config';
 import type { ModelIdentity } from '../../server/src/domain/analysis';
 import type { Job } from '../../server/src/jobs/store';
-import type { Analyse } from '../../server/src/service';
+import type { Analyse } from '../../server/src/pipeline/run-analysis';
 import { createTestCdsClient, type TestCdsClient } from './cds-client';
 import { startFhirServer, type RunningFhirServer } from './fhir-server';
 import { freePort, startTriggeringOrthanc, type RunningOrthanc } from './orthanc';

@@ -1,5 +1,5 @@
 /** Radiographs of one study as the locate step sees them, for tests of the view and knee rules. */
-import type { ViewCandidate } from '../../server/src/sources/study-source';
+import type { ViewCandidate } from '../../server/src/domain/view-candidate';
 
 export const STUDY = '1.2.3';
 let counter = 0;

@@ -4,10 +4,7 @@
  * patient of a token's claims, an introspection answer, the app's mapping
  * of error codes and of allowed issuers; and the `jwt` mode against a JWKS served over HTTP.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { AccessRefusedError, apiError, SessionExpiredError } from '../../client/src/api-errors';
 import { issuerAllowed } from '../../client/src/app-config';
 import { parseConfig } from '../../server/src/config';
@@ -16,6 +13,7 @@ import { introspectionRequest, grantOfIntrospection } from '../../server/src/vie
 import { createSmartAuthenticator } from '../../server/src/viewer/smart-auth';
 import { cacheLifetimeMs, createTokenCache } from '../../server/src/viewer/token-cache';
 import { grantOfClaims, patientClaim } from '../../server/src/viewer/token-grant';
+import { startJwksIssuer, type JwksIssuer } from '../support/jwks-issuer';
 
 const FHIR = 'https://ehr.example.org/fhir/R4';
 const now = () => Math.floor(Date.now() / 1000);
@@ -124,22 +122,15 @@ describe('the app', () => {
 });
 
 describe('the jwt mode', () => {
-  let server: Server;
+  let keys: JwksIssuer;
   let issuer: string;
   let sign: (claims: Record<string, unknown>) => Promise<string>;
   beforeAll(async () => {
-    const { publicKey, privateKey } = await generateKeyPair('ES384');
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES384' };
-    const app = express();
-    app.get('/jwks', (_req, res) => {
-      res.json({ keys: [jwk] });
-    });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    sign = (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'ES384', kid: 'k1' }).setIssuer(issuer).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    keys = await startJwksIssuer();
+    issuer = keys.issuer;
+    sign = (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'ES384', kid: keys.kid }).setIssuer(issuer).setIssuedAt().setExpirationTime('5m').sign(keys.privateKey);
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => keys.stop());
 
   const check = async (claims: Record<string, unknown>) => {
     const authenticate = createSmartAuthenticator(parseConfig({ smart: { issuer, jwksUrl: `${issuer}/jwks`, fhirBaseUrl: FHIR } }).smart!);

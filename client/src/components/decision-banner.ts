@@ -1,13 +1,14 @@
 /**
- * The patient-level AI decision, the model that made it, and that it is not a diagnosis. A result
+ * The patient-level AI decision, the model that made it, and that it is not a diagnosis; a view
+ * outside the model's validated domain is named, with what that means, and gives no finding. A result
  * of a demonstration model (read from the report's intended-use marker) says first that its
  * findings on real radiographs are not meaningful, and never looks like an alert.
  */
 import { LitElement, css, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { AI_NOTICE, DEMONSTRATION_MODEL_NOTICE } from '../../../server/src/domain/analysis';
-import { CONFIDENCE_MEANING, findingSentence } from '../../../server/src/domain/wording';
-import { findingFacts } from '../../../server/src/fhir/read-report';
+import { CONFIDENCE_MEANING, OUTSIDE_DOMAIN_MEANING, findingSentence } from '../../../server/src/domain/wording';
+import { findingFacts } from '../../../fhir-profiles/read-report';
 import type { StudyResult } from '../model';
 
 @customElement('decision-banner')
@@ -30,14 +31,16 @@ export class DecisionBanner extends LitElement {
     if (!r) return html``;
     const demonstration = r.intendedUse === 'demonstration';
     const facts = findingFacts(r);
-    const finding = r.positive ? 'possible bone tumor' : 'no bone tumor detected';
-    const heading = demonstration ? `Demonstration model: ${finding}` : `${r.positive ? '⚠' : '✓'} AI finding: ${finding}`;
+    const finding = r.positive ? 'possible bone tumor' : r.abstained ? 'no result, outside the validated domain' : 'no bone tumor detected';
+    const mark = r.positive ? '⚠' : r.abstained ? '∅' : '✓';
+    const heading = demonstration ? `Demonstration model: ${finding}` : `${mark} AI finding: ${finding}`;
     const style = demonstration ? 'demonstration' : r.positive ? 'positive' : 'negative';
     return html`<section class=${style} role="region" aria-label="AI decision">
       <h2>${heading}</h2>
       ${demonstration ? html`<p class="demonstration-notice" role="note">${DEMONSTRATION_MODEL_NOTICE}</p>` : ''}
       <p>${facts ? findingSentence(facts) : r.conclusion}</p>
-      ${facts ? html`<p>${CONFIDENCE_MEANING}</p>` : ''}
+      ${r.outsideDomain.length > 0 ? html`<p class="outside-domain" role="note">${OUTSIDE_DOMAIN_MEANING}</p>` : ''}
+      ${facts && !r.abstained ? html`<p>${CONFIDENCE_MEANING}</p>` : ''}
       <p>Model: ${r.model}.</p>
       <p class="notice">${AI_NOTICE}</p>
     </section>`;

@@ -10,7 +10,7 @@ import { VIEWS, VIEW_LABELS, type AnalysisState, type PatientSummary, type Study
 import type { LaunchContext } from '../smart';
 import { AccessRefusedError, SessionExpiredError } from '../api-errors';
 import type { StudySource } from '../study-source';
-import { countBelowThreshold } from '../../../server/src/imaging/box-layout';
+import { countBelowThreshold } from '../../../server/src/domain/box-layout';
 import { DEFAULT_DISPLAY, type DisplayChangeEvent, type DisplaySettings } from './display-controls';
 import type { FeedbackStatus, FeedbackSubmitEvent } from './feedback-control';
 import type { StudySelectEvent } from './study-panel';

@@ -9,7 +9,7 @@
 import { LitElement, css, html, svg, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { boxesToShow, countBelowThreshold, placeLabels } from '../../../server/src/imaging/box-layout';
+import { boxesToShow, countBelowThreshold, placeLabels } from '../../../server/src/domain/box-layout';
 import { FITTED, imageCssTransform, imageRectToViewport, panBy, viewTransform, viewportCentre, zoomAbout, type Size, type ViewState } from '../geometry';
 import type { LesionBox } from '../model';
 import { FULL_WINDOW, linearTransfer, type WindowLevel } from '../window-level';

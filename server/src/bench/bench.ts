@@ -2,20 +2,22 @@
  * `npm run bench`: how long the method takes on this machine, for each execution provider
  * present. Prints the median of several runs: one network pass per TTA shape, one view (5 folds x
  * 3 passes, pre- and post-processing included), one patient (both views, batched per pass), the
- * conversion of a 1760 x 1760 JPEG 2000 radiograph, and the peak resident memory.
+ * conversion of a 1760 x 1760 JPEG 2000 radiograph, and the peak resident memory. With
+ * `--threading`, the patient time for each CPU threading variant instead.
  * Speed goals live here, not in the tests.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_MANIFEST } from '../config';
+import { DEFAULT_MANIFEST, ModelConfigSchema } from '../config';
 import type { Gray8Image } from '../imaging/gray8';
 import { loadManifest, type LoadedManifest } from '../model/manifest';
 import { EnsembleDetector, type DetectTiming, type ExecutionProvider } from '../pipeline/detect';
 import { passShape } from '../pipeline/letterbox';
 import { decodeForDetector } from '../pipeline/fetch-images';
-import { syntheticView, timeRuns } from './timing';
+import { median, syntheticView, timeRuns } from './timing';
 
 const DEFAULT_JPEG2000 = path.resolve(__dirname, '../../../..', '../shared/data/dicom/RG3_J2KR.dcm');
 
@@ -25,7 +27,7 @@ function row(label: string, ms: number, detail = ''): string {
 
 async function benchProvider(model: LoadedManifest, provider: ExecutionProvider, runs: number, views: Gray8Image[]): Promise<void> {
   let fellBack = '';
-  const detector = await EnsembleDetector.load(model, { executionProvider: provider, cpuThreads: 0, warn: (m) => (fellBack = m) });
+  const detector = await EnsembleDetector.load(model, { ...ModelConfigSchema.parse({}), executionProvider: provider, warn: (m) => (fellBack = m) });
   try {
     if (fellBack) {
       console.log(`\n${provider}: not available (${fellBack})`);
@@ -63,6 +65,61 @@ async function benchProvider(model: LoadedManifest, provider: ExecutionProvider,
   }
 }
 
+interface Threading {
+  cpuThreads: number;
+  cpuSpinning: boolean;
+  parallelFolds: boolean;
+}
+
+/** Every combination the sweep times; onnxruntime's own default (0 threads, spinning, folds in turn) first. */
+function threadingVariants(): Threading[] {
+  const variants: Threading[] = [];
+  for (const cpuThreads of [0, 1, 2]) {
+    for (const cpuSpinning of [true, false]) {
+      for (const parallelFolds of [false, true]) variants.push({ cpuThreads, cpuSpinning, parallelFolds });
+    }
+  }
+  return variants;
+}
+
+/**
+ * `--threading`: the patient time on the CPU for each threading variant, in rounds (every variant
+ * once per round, after one warm-up each) so that load from other processes falls on all of them
+ * alike; prints the median per variant, fastest first, and the configured default's place.
+ */
+async function benchThreading(model: LoadedManifest, runs: number, views: Gray8Image[]): Promise<void> {
+  const variants = threadingVariants();
+  const defaults = ModelConfigSchema.parse({});
+  const detectors = [];
+  for (const variant of variants) {
+    const detector = await EnsembleDetector.load(model, { executionProvider: 'cpu', ...variant, warn: () => undefined });
+    await detector.detect(views);
+    detectors.push(detector);
+  }
+  const times: number[][] = variants.map(() => []);
+  for (let round = 0; round < runs; round++) {
+    for (const [i, detector] of detectors.entries()) {
+      const t0 = performance.now();
+      await detector.detect(views);
+      times[i]?.push(performance.now() - t0);
+    }
+  }
+  await Promise.all(detectors.map((d) => d.release()));
+  const rows = variants.map((variant, i) => ({ variant, ms: median(times[i] ?? []), min: Math.min(...(times[i] ?? [])) }));
+  rows.sort((a, b) => a.ms - b.ms);
+  const isDefault = (v: Threading) => v.cpuThreads === defaults.cpuThreads && v.cpuSpinning === defaults.cpuSpinning && v.parallelFolds === defaults.parallelFolds;
+  const isOrtDefault = (v: Threading) => v.cpuThreads === 0 && v.cpuSpinning && !v.parallelFolds;
+  console.log(`\nCPU threading, patient (${views.length} views, ${model.folds.length} folds x ${model.manifest.tta.passes.length} passes), ${os.cpus().length} CPUs, median and min of ${runs} rounds`);
+  console.log(`  ${'intra-op threads'.padEnd(17)} ${'spinning'.padEnd(9)} ${'folds'.padEnd(11)} ${'median ms'.padStart(10)} ${'min ms'.padStart(8)}`);
+  for (const { variant, ms, min } of rows) {
+    const note = [isDefault(variant) ? 'configured default' : '', isOrtDefault(variant) ? "onnxruntime's default" : ''].filter(Boolean).join(', ');
+    console.log(
+      `  ${String(variant.cpuThreads === 0 ? '0 (all cores)' : variant.cpuThreads).padEnd(17)} ${(variant.cpuSpinning ? 'on' : 'off').padEnd(9)} ` +
+        `${(variant.parallelFolds ? 'parallel' : 'in turn').padEnd(11)} ${ms.toFixed(1).padStart(10)} ${min.toFixed(1).padStart(8)}${note ? `   ${note}` : ''}`,
+    );
+  }
+}
+
 export async function bench(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -71,10 +128,15 @@ export async function bench(argv: string[]): Promise<void> {
       runs: { type: 'string', default: '5' },
       providers: { type: 'string', default: 'cpu,webgpu' },
       image: { type: 'string', default: DEFAULT_JPEG2000 },
+      threading: { type: 'boolean', default: false },
     },
   });
   const runs = Math.max(1, Number(values.runs));
   console.log(`knee-tumor benchmark: median of ${runs} runs after one warm-up; node ${process.version}, onnxruntime-node ${ort.env.versions.node}`);
+  if (values.threading) {
+    await benchThreading(await loadManifest(values.model), runs, [syntheticView(2048, 2500, 1), syntheticView(2048, 2500, 2)]);
+    return;
+  }
   if (existsSync(values.image)) {
     const bytes = new Uint8Array(readFileSync(values.image));
     const image = await decodeForDetector(bytes);

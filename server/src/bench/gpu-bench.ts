@@ -54,7 +54,7 @@ async function passInputs(model: LoadedManifest, views: Gray8Image[], perImage: 
 
 async function timeGroupings(variant: Variant, provider: ExecutionProvider, views: Gray8Image[], runs: number): Promise<BenchRow[]> {
   const { manifest, folds } = variant.model;
-  const options = sessionOptions(provider, 0);
+  const options = sessionOptions(provider, { threads: 0, spinning: true });
   const perFold = await Promise.all(folds.map((fold) => ort.InferenceSession.create(fold.bytes, options)));
   const merged = variant.mergedPath ? [await ort.InferenceSession.create(variant.mergedPath, options)] : undefined;
   const passes = views.length * folds.length * manifest.tta.passes.length;

@@ -63,9 +63,12 @@ function summary(result: AnalysisResult): string {
     const boxes = view.boxes
       .map((b) => `    box at x ${b.x.toFixed(0)}, y ${b.y.toFixed(0)}, ${b.width.toFixed(0)} x ${b.height.toFixed(0)} px: confidence ${b.confidence.toFixed(3)}, ${b.foldsAgreeing}/${b.foldCount} folds`)
       .join('\n');
-    lines.push(`${view.view === 'AP' ? 'AP' : 'Lateral'} view: ${view.positive ? 'POSITIVE' : 'negative'} (score ${view.score.toFixed(3)}, ${view.boxes.length} box(es))${boxes ? `\n${boxes}` : ''}`);
+    const decision = view.domain?.outside ? 'OUTSIDE THE MODEL\'S VALIDATED DOMAIN, no finding' : view.positive ? 'POSITIVE' : 'negative';
+    const domain = view.domain ? `, domain distance ${view.domain.distance.toFixed(1)} (limit ${view.domain.threshold.toFixed(1)})` : '';
+    lines.push(`${view.view === 'AP' ? 'AP' : 'Lateral'} view: ${decision} (score ${view.score.toFixed(3)}, ${view.boxes.length} box(es)${domain})${boxes ? `\n${boxes}` : ''}`);
   }
-  lines.push(`Patient: ${result.patient.positive ? 'POSSIBLE BONE TUMOR' : 'no tumor detected'} (score ${result.patient.score.toFixed(3)})`);
+  const patient = result.patient.positive ? 'POSSIBLE BONE TUMOR' : result.patient.abstained ? 'NO RESULT (a view is outside the model\'s validated domain)' : 'no tumor detected';
+  lines.push(`Patient: ${patient} (score ${result.patient.score.toFixed(3)})`);
   for (const flag of result.flags) lines.push(`Note (${flag.code}): ${flag.message}`);
   for (const skipped of result.skippedFiles ?? []) lines.push(`Skipped file ${skipped.file}: ${skipped.reason}`);
   lines.push(result.notice);
@@ -101,7 +104,7 @@ export async function analyzeCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
     if (isDemonstrationModel(detector.identity)) process.stderr.write(`knee-tumor: ${DEMONSTRATION_MODEL_NOTICE}\n`);
     try {
       const { result: analysed, images } = await analyseStudy(
-        { source, detector, operatingThreshold: config.model.operatingThreshold, acceptUnconfirmedBodyPart: config.analysis.acceptUnconfirmedBodyPart },
+        { source, detector, operatingThreshold: config.model.operatingThreshold, acceptUnconfirmedBodyPart: config.analysis.acceptUnconfirmedBodyPart, imageLimits: config.analysis.imageLimits },
         study,
       );
       const result = await withSkippedFiles(analysed, source);

@@ -6,6 +6,7 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
 import { KneeTumorError } from '../errors';
 import { grayPng } from '../imaging/annotate';
 import { decodeForDetector } from '../pipeline/fetch-images';
@@ -13,18 +14,20 @@ import { EXIT, prepareOutputFolder, reportFailure, UsageError } from './output';
 
 export const CONVERT_USAGE = 'knee-tumor convert <file.dcm> <out.png>';
 
-export async function convertCommand(argv: string[]): Promise<number> {
+export async function convertCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   try {
     const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
     const [input, output] = positionals;
     if (!input || !output || positionals.length > 2) throw new UsageError(`usage: ${CONVERT_USAGE}`);
+    // The site's image limits (KNEE_TUMOR_CONFIG), so that convert refuses what analysis would.
+    const limits = loadConfig(env).analysis.imageLimits;
     let bytes: Buffer;
     try {
       bytes = await readFile(input);
     } catch (cause) {
       throw new KneeTumorError('dicom-unreadable', `cannot read ${input}: ${(cause as NodeJS.ErrnoException).code ?? 'error'}`, { cause });
     }
-    const image = await decodeForDetector(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const image = await decodeForDetector(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), limits);
     const png = await grayPng(image);
     await prepareOutputFolder(path.dirname(path.resolve(output)));
     // Write beside the target and rename, so a failure never leaves a partial PNG.

@@ -1,5 +1,6 @@
 /** The `knee-tumor` command: one entry point, one subcommand per job. */
 import { analyzeCommand, ANALYZE_USAGE } from './analyze';
+import { backupCommand, BACKUP_USAGE } from './backup';
 import { convertCommand, CONVERT_USAGE } from './convert';
 import { evaluateCommand } from './evaluate';
 import { phantomsCommand } from './phantoms';
@@ -12,6 +13,7 @@ const USAGE = `usage:
   knee-tumor evaluate --truth <truth.json> --pred <predictions.json> --out <dir> [--readers <reader.json> ...]
   knee-tumor phantoms --out <dir> [--seed N] [--patients N] [--size WxH]
   ${TRAINING_SET_USAGE}
+  ${BACKUP_USAGE}
 `;
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -20,11 +22,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     case 'analyze':
       return analyzeCommand(rest, env);
     case 'convert':
-      return convertCommand(rest);
+      return convertCommand(rest, env);
     case 'evaluate':
       return evaluateCommand(rest);
     case 'phantoms':
       return phantomsCommand(rest);
+    case 'backup':
+      return backupCommand(rest, env);
     case 'training-set':
       return trainingSetCommand(rest);
     case undefined:

@@ -33,7 +33,12 @@ const EXIT_FOR_ERROR: Record<ErrorCode, ExitCode> = {
   'dicom-unreadable': EXIT.refused,
   'unsupported-transfer-syntax': EXIT.refused,
   'pixel-data-invalid': EXIT.refused,
+  'dicom-inconsistent': EXIT.refused,
+  'image-too-large': EXIT.refused,
+  'image-implausible': EXIT.refused,
   'bad-request': EXIT.refused,
+  'payload-too-large': EXIT.refused,
+  'unsupported-media-type': EXIT.refused,
   'imaging-study-not-in-fhir': EXIT.retryLater,
   'pacs-unreachable': EXIT.retryLater,
   'pacs-error': EXIT.retryLater,
@@ -54,6 +59,9 @@ const EXIT_FOR_ERROR: Record<ErrorCode, ExitCode> = {
   'patient-mismatch': EXIT.refused,
   'introspection-unauthorized': EXIT.setup,
   'token-check-unavailable': EXIT.retryLater,
+  'job-store-unavailable': EXIT.retryLater,
+  'analysis-limit-exceeded': EXIT.refused,
+  'analysis-crashed': EXIT.refused,
 };
 
 export class UsageError extends Error {

@@ -18,7 +18,7 @@ import { DicomWebClient } from '../dicomweb/client';
 import { isKneeTumorError } from '../errors';
 import { createFhirEngine } from '../fhir/memory-engine';
 import { jsonLog, silentLog } from '../log';
-import { loadPacsAnalysis } from '../pipeline/pacs-analysis';
+import { startAnalysisPool } from '../pipeline/analysis-pool';
 import { createService } from '../service';
 import { createAuthorizationServer } from './authorization-server';
 import { createCdsSigner } from './cds-signer';
@@ -43,7 +43,37 @@ function startupMessage(urls: { base: string; fhirBaseUrl: string; appLaunchUrl:
   ].join('\n');
 }
 
+/**
+ * What the demo started, stopped newest first on every way out: a failed start, SIGINT/SIGTERM, an
+ * uncaught exception. Orthanc is a child process that would otherwise keep running with no parent.
+ */
+const running: { name: string; stop: () => Promise<void> | void }[] = [];
+let exiting: Promise<never> | undefined;
+
+function shutdown(exitCode: number): Promise<never> {
+  exiting ??= (async () => {
+    for (const { name, stop } of running.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        jsonLog('demo-stop-failed', { part: name, reason: String(error) });
+      }
+    }
+    process.exit(exitCode);
+  })();
+  return exiting;
+}
+
+function failed(error: unknown): void {
+  jsonLog('demo-failed', isKneeTumorError(error) ? { code: error.code, reason: error.reason } : { reason: String(error) });
+  void shutdown(1);
+}
+
 async function main(): Promise<void> {
+  process.once('SIGTERM', () => void shutdown(0));
+  process.once('SIGINT', () => void shutdown(0));
+  process.on('uncaughtException', failed);
+  process.on('unhandledRejection', failed);
   if (!existsSync(ORTHANC)) throw new Error(`the demo needs Orthanc (${ORTHANC}): apt-get install orthanc orthanc-dicomweb orthanc-gdcm`);
   const requested = Number(process.env.KNEE_TUMOR_DEMO_PORT ?? 8090);
   const port = requested === 0 ? await freePort() : requested;
@@ -53,6 +83,7 @@ async function main(): Promise<void> {
   const section = (name: string) => (settings[name] ?? {}) as Record<string, unknown>;
 
   const orthanc = await startOrthanc({ credentials: PACS_USER });
+  running.push({ name: 'orthanc', stop: () => orthanc.stop() });
   const auth = await createAuthorizationServer(`${base}/oauth`, fhirBaseUrl);
   const signer = await createCdsSigner(`${base}/ehr`);
   const config = parseConfig({
@@ -69,9 +100,11 @@ async function main(): Promise<void> {
     model: { ...section('model'), allowDemonstrationModel: true },
   });
   if (!config.pacs) throw new Error('the demo configuration names no PACS');
-  const { analyse, detector } = await loadPacsAnalysis(config.pacs, config.model, config.analysis, (message) => jsonLog('execution-provider-fallback', { message }));
+  const analysis = await startAnalysisPool(config.pacs, config.model, config.analysis, (message) => jsonLog('execution-provider-fallback', { message }));
+  running.push({ name: 'model', stop: () => analysis.release() });
   const pacs = new DicomWebClient(config.pacs);
-  const service = createService(config, analyse, detector.identity, silentLog);
+  const service = createService(config, analysis.analyse, analysis.identity, silentLog);
+  running.push({ name: 'service', stop: () => service.stop() });
 
   const fhir = createFhirEngine({ fhirBaseUrl, smart: { authorize: `${auth.issuer}/authorize`, token: `${auth.issuer}/token` } });
   const app = express();
@@ -98,32 +131,24 @@ async function main(): Promise<void> {
   app.use(service.app);
   const server = app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  running.push({
+    name: 'http',
+    stop: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  });
 
   const studies = await loadSamples(samples, fhir, pacs);
   service.start();
   for (const uid of studies) service.jobs.enqueue(uid, 'http');
   service.worker.wake();
-  console.log(`Analysing ${studies.length} sample knee studies with ${detector.identity.name} ${detector.identity.version}…`);
+  console.log(`Analysing ${studies.length} sample knee studies with ${analysis.identity.name} ${analysis.identity.version}…`);
   const deadline = Date.now() + 10 * 60_000;
   while (studies.some((uid) => !['done', 'failed'].includes(service.jobs.forStudy(uid)?.state ?? '')) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
   }
   console.log(startupMessage({ base, fhirBaseUrl, appLaunchUrl: config.service?.appLaunchUrl ?? '', authIssuer: auth.issuer, orthancUrl: orthanc.url, dicomWebUrl: orthanc.dicomWebUrl }));
-
-  const stop = () => {
-    server.closeAllConnections();
-    server.close();
-    void service
-      .stop()
-      .then(() => detector.release())
-      .then(() => orthanc.stop())
-      .finally(() => process.exit(0));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
 }
 
-main().catch((error: unknown) => {
-  jsonLog('demo-failed', isKneeTumorError(error) ? { code: error.code, reason: error.reason } : { reason: String(error) });
-  process.exit(1);
-});
+main().catch(failed);

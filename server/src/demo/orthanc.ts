@@ -1,9 +1,11 @@
 /**
  * Starts a real Orthanc (Debian's, with the DICOMweb and GDCM plugins) on free loopback ports with
  * a temporary storage folder, for the demo or one test file. Orthanc binds every interface unless told not to,
- * so remote access is refused and only loopback clients can talk to it.
+ * so remote access is refused and only loopback clients can talk to it. It is killed when this
+ * process exits, by any path but SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -80,6 +82,13 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Runnin
   const configPath = path.join(dir, 'orthanc.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
   const child = spawn('/usr/sbin/Orthanc', [configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The last resort when the process exits without stop() (process.exit on a path that forgot it,
+  // or a signal during the start): an Orthanc left running would have no parent.
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killOnExit);
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -90,6 +99,7 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Runnin
   try {
     await waitUntilUp(url, headers, child, () => output);
   } catch (error) {
+    process.removeListener('exit', killOnExit);
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -100,6 +110,7 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Runnin
     httpPort,
     log: () => output,
     async stop() {
+      process.removeListener('exit', killOnExit);
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');

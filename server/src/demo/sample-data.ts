@@ -10,7 +10,7 @@ import { DEFAULT_OPTIONS, generatePlannedPatient, type GeneratedPatient } from '
 import { planPatient, withIdentity } from '../../../models/phantoms/plan';
 import type { DicomWebClient } from '../dicomweb/client';
 import type { ReferencePatient } from '../domain/reference';
-import { SYSTEMS, studyIdentifierValue } from '../fhir/codes';
+import { SYSTEMS, studyIdentifierValue } from '../../../fhir-profiles/codes';
 import type { FhirEngine } from '../fhir/memory-engine';
 
 const SEED = 20261126;

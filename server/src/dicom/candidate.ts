@@ -1,6 +1,6 @@
 /** The view attributes of an image, from a Part 10 header or a DICOM JSON (QIDO-RS) object. */
 import type * as dicomParser from 'dicom-parser';
-import type { CodedEntry, ViewCandidate } from '../sources/study-source';
+import type { CodedEntry, ViewCandidate } from '../domain/view-candidate';
 import { jsonKey, TAG, type TagKeyword } from './tags';
 
 interface AttributeReader {

@@ -10,7 +10,9 @@ import libJpegTurboFactory from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodew
 import type { WasmDecoder } from 'wasm-image-decoder';
 import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js';
 import { KneeTumorError } from '../errors';
+import { j2kDeclaredFrame, jpegDeclaredFrame, jpegEndOfImage } from './codestream';
 import type { ImageHeader } from './image-header';
+import { checkDecodedFrame, checkStoredRange } from './integrity';
 import { decodeRle } from './rle';
 import { TRANSFER_SYNTAX as TS } from './tags';
 
@@ -107,17 +109,38 @@ function swapBytes(bytes: Uint8Array, bytesPerSample: number): Uint8Array {
   return swapped;
 }
 
-function checkDecodedSize(header: ImageHeader, width: number, height: number, components: number, syntax: string): void {
-  if (width !== header.columns || height !== header.rows || components !== 1) {
-    throw new KneeTumorError(
-      'pixel-data-invalid',
-      `the ${syntax} stream is ${width} x ${height} x ${components}, the header says ${header.columns} x ${header.rows} x 1`,
-    );
+/**
+ * JPEG Lossless, confirmed complete: the decoder must have decoded every line of the scan without
+ * reading past the stream, and the stream must end with the end-of-image marker (a truncated
+ * stream otherwise decodes to rows of whatever the decoder leaves).
+ */
+function decodeJpegLossless(frame: Uint8Array, pixels: number, bytesPerSample: number, name: string): Uint8Array {
+  const end = jpegEndOfImage(frame, name);
+  const copy = frame.slice();
+  const decoder = new JpegLosslessDecoder();
+  const decoded = decoder.decode(copy.buffer, 0, copy.length, bytesPerSample);
+  // The decoder stops on the code that runs into EOI without storing that last sample, so a
+  // complete scan ends one sample short (the real SV1 file does); anything less is missing lines.
+  const decodedSamples = Math.min(decoder.yLoc, decoder.yDim) * decoder.xDim + decoder.xLoc;
+  if (decodedSamples < pixels - 1 || decoder.stream.index > end) {
+    throw new KneeTumorError('pixel-data-invalid', `the ${name} stream ends after ${Math.min(decoder.yLoc, decoder.yDim)} of ${decoder.yDim} lines (truncated or damaged)`);
   }
+  const bytes = new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
+  if (bytes.length !== pixels * bytesPerSample) throw new KneeTumorError('pixel-data-invalid', `the ${name} stream decodes to ${bytes.length} bytes, a complete frame is ${pixels * bytesPerSample}`);
+  return bytes;
 }
 
-/** Decodes the first frame into stored values (before any LUT). Only grayscale is accepted. */
+/**
+ * Decodes the first frame into stored values (before any LUT), confirmed to be the complete
+ * frame the header describes. Only grayscale is accepted.
+ */
 export async function decodeFrame(header: ImageHeader, frame: Uint8Array): Promise<StoredPixels> {
+  const stored = await decodeStoredValues(header, frame);
+  checkStoredRange(header, stored);
+  return stored;
+}
+
+async function decodeStoredValues(header: ImageHeader, frame: Uint8Array): Promise<StoredPixels> {
   const syntax = header.transferSyntaxUid;
   if (!isSupportedTransferSyntax(syntax)) {
     throw new KneeTumorError('unsupported-transfer-syntax', `transfer syntax ${syntax} cannot be decoded here`);
@@ -144,24 +167,29 @@ export async function decodeFrame(header: ImageHeader, frame: Uint8Array): Promi
       case TS.RLELossless:
         return typedView(decodeRle(frame, pixels, bytesPerSample), bytesPerSample, signed);
       case TS.JPEGLossless:
-      case TS.JPEGLosslessSV1: {
-        const copy = frame.slice();
-        const decoded = new JpegLosslessDecoder().decode(copy.buffer, 0, copy.length, bytesPerSample);
-        const bytes = new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
-        if (bytes.length < pixels * bytesPerSample) throw new KneeTumorError('pixel-data-invalid', `the ${name} stream decodes to too few pixels`);
-        return typedView(bytes.subarray(0, pixels * bytesPerSample), bytesPerSample, signed);
-      }
+      case TS.JPEGLosslessSV1:
+        checkDecodedFrame(header, jpegDeclaredFrame(frame, name), name);
+        return typedView(decodeJpegLossless(frame, pixels, bytesPerSample, name), bytesPerSample, signed);
       default: {
         const codec: WasmCodec = syntax === TS.JPEGBaseline8Bit ? 'libjpeg-turbo' : syntax.startsWith('1.2.840.10008.1.2.4.8') ? 'charls' : 'openjpeg';
+        if (codec === 'openjpeg') checkDecodedFrame(header, j2kDeclaredFrame(frame, name), name);
+        else {
+          checkDecodedFrame(header, jpegDeclaredFrame(frame, name), name);
+          jpegEndOfImage(frame, name);
+        }
         const decoded = await decodeWithWasm(codec, frame);
-        checkDecodedSize(header, decoded.width, decoded.height, decoded.components, name);
+        checkDecodedFrame(header, { ...decoded, precision: decoded.bits }, name);
+        // The codecs return one byte per sample up to 8 bits, two above, whatever Bits Allocated says.
         const sampleBytes = decoded.bits > 8 ? 2 : 1;
+        if (decoded.bytes.length !== pixels * sampleBytes) {
+          throw new KneeTumorError('pixel-data-invalid', `the ${name} codec returned ${decoded.bytes.length} bytes, a complete frame is ${pixels * sampleBytes}`);
+        }
         return typedView(decoded.bytes, sampleBytes, signed);
       }
     }
   } catch (cause) {
     if (cause instanceof KneeTumorError) throw cause;
-    const reason = cause instanceof Error ? cause.message : typeof cause === 'number' ? `codec error ${cause}` : String(cause);
+    const reason = cause instanceof Error ? cause.message : typeof cause === 'number' ? 'the codec stopped on an error (a damaged or truncated stream)' : String(cause);
     throw new KneeTumorError('pixel-data-invalid', `the ${name} pixel data cannot be decoded: ${reason}`, { cause });
   }
 }

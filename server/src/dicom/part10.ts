@@ -4,7 +4,9 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import * as dicomParser from 'dicom-parser';
+import type { ImageLimits } from '../config';
 import { asKneeTumorError, KneeTumorError } from '../errors';
+import { checkImageHeader, checkNativeLength, DEFAULT_IMAGE_LIMITS, nativeFrameBytes } from './integrity';
 import { TAG, TRANSFER_SYNTAX } from './tags';
 import type { ImageHeader, LookupTable, PresentationLutShape, VoiLutFunction } from './image-header';
 
@@ -31,11 +33,19 @@ type MetaHeader = dicomParser.DataSet & { position: number };
  * the preamble may hold anything (PS3.10 7.1), a TIFF header in dual-format files. The bytes
  * before the data set are kept as they are, so the meta header's elements keep their offsets.
  */
-function parseDeflated(bytes: Uint8Array, meta: MetaHeader, untilTag: string | undefined): dicomParser.DataSet {
+function parseDeflated(bytes: Uint8Array, meta: MetaHeader, untilTag: string | undefined, maxInflatedBytes: number): dicomParser.DataSet {
   let inflated: Uint8Array;
   try {
-    inflated = inflateRawSync(bytes.subarray(meta.position));
+    // zlib stops once the output passes the limit: a small file hiding gigabytes is never inflated.
+    inflated = inflateRawSync(bytes.subarray(meta.position), { maxOutputLength: maxInflatedBytes });
   } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new KneeTumorError(
+        'image-too-large',
+        `the deflated data set inflates to more than the limit analysis.imageLimits.maxInflatedBytes (${maxInflatedBytes} bytes) from ${bytes.length - meta.position} bytes`,
+        { cause },
+      );
+    }
     throw new KneeTumorError('dicom-unreadable', `the deflated data set cannot be inflated: ${parserReason(cause)}`, { cause });
   }
   const full = new Uint8Array(meta.position + inflated.length);
@@ -57,15 +67,18 @@ function parserReason(cause: unknown): string {
   return exception === undefined ? 'unknown parser error' : parserReason(exception);
 }
 
-/** Parses a Part 10 file; a file that is not DICOM is refused with the parser's reason. */
-export function parsePart10(bytes: Uint8Array, options: { headerOnly?: boolean } = {}): dicomParser.DataSet {
+/**
+ * Parses a Part 10 file; a file that is not DICOM is refused with the parser's reason. A deflated
+ * data set inflates to at most maxInflatedBytes (the default limit when the caller has none).
+ */
+export function parsePart10(bytes: Uint8Array, options: { headerOnly?: boolean; maxInflatedBytes?: number } = {}): dicomParser.DataSet {
   if (bytes.length < 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== 'DICM') {
     throw new KneeTumorError('dicom-unreadable', 'not a DICOM Part 10 file (no DICM prefix at byte 128)');
   }
   const untilTag = options.headerOnly ? TAG.PixelData : undefined;
   try {
     const meta = dicomParser.readPart10Header(bytes) as MetaHeader;
-    if (transferSyntaxOf(meta) === TRANSFER_SYNTAX.DeflatedExplicitVRLittleEndian) return parseDeflated(bytes, meta, untilTag);
+    if (transferSyntaxOf(meta) === TRANSFER_SYNTAX.DeflatedExplicitVRLittleEndian) return parseDeflated(bytes, meta, untilTag, options.maxInflatedBytes ?? DEFAULT_IMAGE_LIMITS.maxInflatedBytes);
     return dicomParser.parseDicom(bytes, untilTag ? { untilTag } : {});
   } catch (cause) {
     throw asKneeTumorError(cause, 'dicom-unreadable', `the DICOM file cannot be parsed: ${parserReason(cause)}`);
@@ -177,20 +190,22 @@ function encapsulatedFirstFrame(dataSet: dicomParser.DataSet, element: dicomPars
 }
 
 function nativeFirstFrame(dataSet: dicomParser.DataSet, element: dicomParser.Element, header: ImageHeader): Uint8Array {
-  const frameBytes = (header.rows * header.columns * header.samplesPerPixel * header.bitsAllocated) / 8;
-  if (element.length < frameBytes || element.dataOffset + frameBytes > dataSet.byteArray.length) {
-    throw new KneeTumorError(
-      'pixel-data-invalid',
-      `the pixel data holds ${element.length} bytes, a ${header.columns} x ${header.rows} frame needs ${frameBytes} (truncated file?)`,
-    );
+  const present = dataSet.byteArray.length - element.dataOffset;
+  if (element.length > present) {
+    throw new KneeTumorError('pixel-data-invalid', `the file ends ${element.length - present} bytes into its ${element.length}-byte pixel data (truncated file)`);
   }
-  return dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + frameBytes);
+  checkNativeLength(header, element.length);
+  return dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + nativeFrameBytes(header));
 }
 
-/** Header and first frame of a Part 10 file. Only the first frame is used: radiographs have one. */
-export function readPart10Image(bytes: Uint8Array): Part10Image {
-  const dataSet = parsePart10(bytes);
+/**
+ * Header and first frame of a Part 10 file, the header checked for consistency and against the
+ * limits before any pixels are touched. Only the first frame is used: radiographs have one.
+ */
+export function readPart10Image(bytes: Uint8Array, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Part10Image {
+  const dataSet = parsePart10(bytes, { maxInflatedBytes: limits.maxInflatedBytes });
   const header = readImageHeader(dataSet);
+  checkImageHeader(header, limits);
   const element = dataSet.elements[TAG.PixelData];
   if (!element) throw new KneeTumorError('pixel-data-invalid', 'the DICOM file has no pixel data (not an image?)');
   const encodedFrame = element.encapsulatedPixelData

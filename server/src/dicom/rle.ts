@@ -25,6 +25,10 @@ function decodeSegment(input: Uint8Array, start: number, end: number, output: Ui
     }
   }
   if (outPos < limit) throw new KneeTumorError('pixel-data-invalid', `RLE segment ${plane} ends early (truncated frame)`);
+  // Segments are padded to even length (PS3.5 G.3.1): more left over means more rows were coded than the header has.
+  if (end - inPos > 1) {
+    throw new KneeTumorError('dicom-inconsistent', `RLE segment ${plane} holds ${end - inPos} bytes beyond the ${limit / planes} samples the header's Rows and Columns imply`);
+  }
 }
 
 /** Decodes one RLE frame of `pixels` samples of `bytesPerSample` bytes, little endian out. */
@@ -33,7 +37,10 @@ export function decodeRle(frame: Uint8Array, pixels: number, bytesPerSample: num
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const segments = view.getUint32(0, true);
   if (segments !== bytesPerSample) {
-    throw new KneeTumorError('pixel-data-invalid', `RLE frame has ${segments} segments, ${bytesPerSample} expected for one sample per pixel`);
+    throw new KneeTumorError('dicom-inconsistent', `RLE frame has ${segments} segments, ${bytesPerSample} expected for one sample per pixel`);
+  }
+  for (let s = segments; s < 15; s++) {
+    if (view.getUint32(4 + 4 * s, true) !== 0) throw new KneeTumorError('pixel-data-invalid', `RLE header lists an offset for segment ${s} of ${segments}`);
   }
   const output = new Uint8Array(pixels * bytesPerSample);
   for (let s = 0; s < segments; s++) {

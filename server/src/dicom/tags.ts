@@ -5,6 +5,8 @@ export const TAG = {
   ImageType: 'x00080008',
   SOPClassUID: 'x00080016',
   SOPInstanceUID: 'x00080018',
+  StudyDate: 'x00080020',
+  ModalitiesInStudy: 'x00080061',
   Modality: 'x00080060',
   Manufacturer: 'x00080070',
   StudyDescription: 'x00081030',

@@ -105,6 +105,16 @@ export class DicomWebClient {
     });
   }
 
+  /** QIDO-RS for one study, any: that the PACS answers and takes our credentials (readiness). */
+  async probe(): Promise<void> {
+    await this.searchJson('QIDO-RS readiness probe', '/studies', new URLSearchParams({ limit: '1' }));
+  }
+
+  /** QIDO-RS: the studies matching the query (e.g. ModalitiesInStudy, a StudyDate range, limit and offset). */
+  searchStudies(params: URLSearchParams): Promise<DicomJson[]> {
+    return this.searchJson('QIDO-RS study search', '/studies', params);
+  }
+
   /** QIDO-RS: the series of a study. */
   searchSeries(studyInstanceUid: string): Promise<DicomJson[]> {
     return this.searchJson('QIDO-RS series search', `/studies/${encodeURIComponent(studyInstanceUid)}/series`, new URLSearchParams());

@@ -63,6 +63,18 @@ export function isDemonstrationModel(model: Pick<ModelIdentity, 'intendedUse'>):
 export const DEMONSTRATION_MODEL_NOTICE =
   'Demonstration model trained on synthetic images only: its findings on real radiographs are not meaningful.';
 
+/**
+ * How far a view lies from the images the model was trained and validated on: the Mahalanobis
+ * distance of the ensemble's pooled features to the training images' (mean over folds).
+ */
+export interface DomainCheck {
+  distance: number;
+  /** The model's limit, chosen on held-out training-domain images. */
+  threshold: number;
+  /** Beyond the limit: the view is outside the model's validated domain and gets no finding. */
+  outside: boolean;
+}
+
 export interface ViewFinding {
   view: ViewName;
   instance: InstanceRef;
@@ -71,13 +83,26 @@ export interface ViewFinding {
   boxes: LesionBox[];
   /** Highest box confidence on this view, 0 when there is no box. */
   score: number;
+  /** At least one box at or above the operating threshold, on a view inside the validated domain. */
   positive: boolean;
+  /** Absent when the model carries no domain statistics (older models): the view was not checked. */
+  domain?: DomainCheck;
 }
 
 export interface PatientFinding {
   /** Highest box confidence over both views (the method's patient score for ROC analysis). */
   score: number;
   positive: boolean;
+  /**
+   * True when the AI gives no result: a view is outside the model's validated domain, so neither
+   * a negative nor a positive can be stated for the patient.
+   */
+  abstained?: boolean;
+}
+
+/** The views of a result that lie outside the model's validated domain. */
+export function outsideDomainViews(views: readonly Pick<ViewFinding, 'view' | 'domain'>[]): ViewName[] {
+  return views.filter((v) => v.domain?.outside).map((v) => v.view);
 }
 
 /** A file of an analysed folder that was not read, and why (no patient data). */

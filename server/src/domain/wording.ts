@@ -21,6 +21,23 @@ export const CONFIDENCE_MEANING =
 export const NEXT_STEP_POSITIVE = 'Review the images; if a lesion is confirmed, refer along the local bone-tumor pathway.';
 export const NEXT_STEP_NEGATIVE = 'A negative AI result does not rule out a tumor: read the images as usual and act on the clinical picture.';
 export const NEXT_STEP_DEMONSTRATION = 'Read the images as usual; do not act on this result.';
+export const NEXT_STEP_ABSTAINED = 'Read the images as usual: the AI gives no result for these radiographs.';
+
+/** What "outside the model's validated domain" means, said wherever a view is flagged. */
+export const OUTSIDE_DOMAIN_MEANING =
+  'A radiograph is outside the model\'s validated domain when it looks unlike the images the model was trained and validated on ' +
+  '(another body part, another kind of image, or equipment or patients it never saw): the AI\'s scores there mean nothing, so it gives no finding for that view.';
+
+/** "AP view", "AP and lateral views". */
+export function viewsWords(views: readonly ViewName[]): string {
+  const names = views.map((v) => VIEW_WORDS[v]);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} views` : `${names[0] ?? ''} view`;
+}
+
+/** "the lateral view is outside the model's validated domain", for one view or several. */
+export function outsideDomainClause(views: readonly ViewName[]): string {
+  return `the ${viewsWords(views)} ${views.length > 1 ? 'are' : 'is'} outside the model's validated domain (unlike the images it was validated on)`;
+}
 
 /** The strongest box of a result, which the conclusion, the card and the banner speak about. */
 export interface TopLesion {
@@ -37,6 +54,10 @@ export interface FindingFacts {
   /** The patient score: the highest confidence over both views. */
   score: number;
   top?: TopLesion;
+  /** Views outside the model's validated domain: they give no finding. */
+  outsideDomain?: ViewName[];
+  /** No result: no view is positive and a view is outside the validated domain. */
+  abstained?: boolean;
 }
 
 /** What the confidence says against the threshold, as a clause ("the AI's confidence 0.93 on the lateral view is ..."). */
@@ -52,12 +73,17 @@ export function evidenceClause(facts: FindingFacts): string {
   return `the highest confidence over both views, ${facts.score.toFixed(2)}, is below the operating threshold ${threshold}`;
 }
 
-/** One sentence: the finding, on which knee, and the evidence. */
+/** One sentence: the finding, on which knee, and the evidence (or why there is no result). */
 export function findingSentence(facts: FindingFacts): string {
   const knee = kneeWords(facts.laterality);
+  const outside = facts.outsideDomain ?? [];
+  if (facts.abstained) {
+    return `No AI result for the ${knee} radiographs: ${outsideDomainClause(outside)}, so the AI can neither call a tumor nor rule one out.`;
+  }
+  const unused = outside.length > 0 ? ` ${capitalised(outsideDomainClause(outside))} and gave no finding.` : '';
   return facts.positive && facts.top
-    ? `Possible bone tumor on the ${knee}: ${evidenceClause(facts)}.`
-    : `No bone tumor detected by the AI on the ${knee} radiographs: ${evidenceClause(facts)}.`;
+    ? `Possible bone tumor on the ${knee}: ${evidenceClause(facts)}.${unused}`
+    : `No bone tumor detected by the AI on the ${knee} radiographs: ${evidenceClause(facts)}.${unused}`;
 }
 
 export function capitalised(text: string): string {

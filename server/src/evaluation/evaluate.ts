@@ -8,7 +8,8 @@ import { frocCurve, lesionLevel, type FrocPoint, type LesionLevelResult } from '
 import { LOCALISATION_IOU } from './matching';
 import { patientLevel, type PatientLevelResult } from './patient-level';
 import { evaluateReader, type ReaderCases, type ReaderResult } from './readers';
-import { describeAucInterval, type AucIntervalChoice, type AucIntervalMethod } from './statistics/auc-interval';
+import { describeAucInterval, type AucIntervalMethod } from './statistics/auc-interval';
+import type { AucIntervalChoice } from './statistics/auc-types';
 import { PERMUTATION_ITERATIONS } from './statistics/permutation';
 import { subgroupAnalyses, type SubgroupAnalysis } from './subgroups';
 

@@ -4,7 +4,8 @@
  * above it).
  */
 import { isPositive, operatingBoxes, patientScore, type PatientCase } from './cases';
-import { aucWithInterval, type AucIntervalChoice, type AucWithInterval } from './statistics/auc-interval';
+import { aucWithInterval } from './statistics/auc-interval';
+import type { AucIntervalChoice, AucWithInterval } from './statistics/auc-types';
 import { diagnosticMetrics, type DiagnosticMetrics } from './statistics/confusion';
 import { rocCurve, youdenOptimal, type RocPoint, type YoudenPoint } from './statistics/roc';
 

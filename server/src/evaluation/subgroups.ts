@@ -10,7 +10,7 @@ import { patientDecisions, rocAnalysis } from './patient-level';
 import type { ReaderCases } from './readers';
 import { diagnosticMetrics, type DiagnosticMetrics } from './statistics/confusion';
 import { compareAccuracy, type AccuracyComparison } from './statistics/contingency';
-import type { AucIntervalChoice, AucWithInterval } from './statistics/auc-interval';
+import type { AucIntervalChoice, AucWithInterval } from './statistics/auc-types';
 
 /** The attribute keys read from `ReferencePatient.attributes`. */
 export const SUBGROUP_ATTRIBUTES = {

@@ -5,8 +5,8 @@
  * fhir-profiles/ must pass and the tests break each rule once.
  */
 import type { Coding, Device, DiagnosticReport, FhirResource, Meta, Observation } from 'fhir/r4';
-import { AI_ASSERTED, AI_DEVICE_EXTENSION, FINDING, KNEE_REGION, NEOPLASM_OF_BONE, PROFILES, REPORT_CODES, SYSTEMS } from './codes';
-import { modelIntendedUse } from './read-report';
+import { AI_ASSERTED, AI_DEVICE_EXTENSION, FINDING, KNEE_REGION, NEOPLASM_OF_BONE, PROFILES, REPORT_CODES, SYSTEMS } from '../../../fhir-profiles/codes';
+import { modelIntendedUse } from '../../../fhir-profiles/read-report';
 
 function hasCoding(codings: Coding[] | undefined, wanted: Coding): boolean {
   return (codings ?? []).some((c) => c.system === wanted.system && c.code === wanted.code);

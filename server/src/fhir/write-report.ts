@@ -8,7 +8,7 @@ import type { AnalysisResult } from '../domain/analysis';
 import { KneeTumorError } from '../errors';
 import { toFhirTransaction } from '../pipeline/to-fhir';
 import type { FhirClient } from './client';
-import { SYSTEMS, analysisKey, studyIdentifierValue } from './codes';
+import { SYSTEMS, analysisKey, studyIdentifierValue } from '../../../fhir-profiles/codes';
 import { assertValidBundle } from './validate';
 
 export interface WrittenReport {

@@ -7,7 +7,7 @@
  */
 import sharp, { type OverlayOptions } from 'sharp';
 import { DEMONSTRATION_MODEL_NOTICE, isDemonstrationModel, type AnalysisResult, type LesionBox, type ViewFinding } from '../domain/analysis';
-import { boxesToShow, countBelowThreshold, placeLabels, type LayoutRect } from './box-layout';
+import { boxesToShow, countBelowThreshold, placeLabels, type LayoutRect } from '../domain/box-layout';
 import type { Gray8Image } from './gray8';
 
 const FONT_FAMILY = 'DejaVu Sans';

@@ -1,13 +1,18 @@
 /**
  * The durable job store: one job per StudyInstanceUID and model, so every trigger for the same
  * study lands on the same row. A job is queued, running, done (with the report it wrote) or
- * failed (with the reason). Running jobs left by a killed process are queued again at start.
+ * failed (with the reason). An attempt is counted when a job is claimed, so running jobs left by
+ * a killed process are queued again at start until their attempts are spent, then failed: a study
+ * that takes the process down cannot do so forever. Every SQLite failure (disk full, I/O error)
+ * comes out as job-store-unavailable, which callers survive.
  */
-import type { ErrorCode, KneeTumorError } from '../errors';
+import Database from 'better-sqlite3';
+import { KneeTumorError, type ErrorCode } from '../errors';
 import type { ServiceDatabase } from './database';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed';
-export type TriggerSource = 'orthanc' | 'fhir-subscription' | 'http';
+/** `reconcile`: found by the periodic PACS or FHIR search, its trigger having been missed. */
+export type TriggerSource = 'orthanc' | 'fhir-subscription' | 'http' | 'reconcile';
 
 export interface Job {
   id: number;
@@ -59,6 +64,13 @@ function toJob(row: JobRow): Job {
   };
 }
 
+/** How many jobs are in each state, and since when the longest-waiting queued job has waited. */
+export interface JobStatistics {
+  byState: Record<JobState, number>;
+  /** Epoch milliseconds at which the oldest queued job was queued (or re-queued for a retry). */
+  oldestQueuedAt?: number;
+}
+
 export interface JobStore {
   readonly model: string;
   /** Queues the study unless a job exists; a failed job is queued again (new images may fix it). */
@@ -68,13 +80,37 @@ export interface JobStore {
   complete(id: number, report: string, now?: number): void;
   retryLater(id: number, error: KneeTumorError, notBefore: number, now?: number): void;
   fail(id: number, error: KneeTumorError, now?: number): void;
-  /** Queues again the jobs a killed process left running; returns how many. */
-  recoverInterrupted(now?: number): number;
+  /**
+   * The jobs a killed process left running: queued again while they have attempts left, failed
+   * (analysis-crashed) once maxAttempts claims all ended with the process.
+   */
+  recoverInterrupted(maxAttempts: number, now?: number): { requeued: number; failed: number };
   forStudy(studyInstanceUid: string): Job | undefined;
   /** The job states of many studies at once (for a hook's patient). */
   forStudies(studyInstanceUids: readonly string[]): Map<string, Job>;
   /** The earliest notBefore of the queued jobs, to sleep until then. */
   nextDue(): number | undefined;
+  /** For metrics and readiness; also proves the database answers. */
+  statistics(): JobStatistics;
+}
+
+/** The reason a job fails with when every attempt ended with the process. */
+export const PROCESS_STOPPED_REASON = 'the analysis stopped the process';
+
+/** A SQLite failure as job-store-unavailable (its code, e.g. SQLITE_FULL, says why); anything else unchanged. */
+function storageError(operation: string, error: unknown): unknown {
+  if (!(error instanceof Database.SqliteError)) return error;
+  return new KneeTumorError('job-store-unavailable', `the job database cannot ${operation} (${error.code})`, { cause: error });
+}
+
+function guarded<A extends unknown[], R>(operation: string, run: (...args: A) => R): (...args: A) => R {
+  return (...args) => {
+    try {
+      return run(...args);
+    } catch (error) {
+      throw storageError(operation, error);
+    }
+  };
 }
 
 export function createJobStore(db: ServiceDatabase, model: string): JobStore {
@@ -110,7 +146,12 @@ export function createJobStore(db: ServiceDatabase, model: string): JobStore {
   const markDone = db.prepare(`UPDATE jobs SET state = 'done', report = ?, error_code = NULL, error_reason = NULL, updated_at = ? WHERE id = ?`);
   const markRetry = db.prepare(`UPDATE jobs SET state = 'queued', not_before = ?, error_code = ?, error_reason = ?, updated_at = ? WHERE id = ?`);
   const markFailed = db.prepare(`UPDATE jobs SET state = 'failed', error_code = ?, error_reason = ?, updated_at = ? WHERE id = ?`);
-  const recover = db.prepare(`UPDATE jobs SET state = 'queued', not_before = ?, updated_at = ? WHERE state = 'running'`);
+  const recover = db.prepare(`UPDATE jobs SET state = 'queued', not_before = ?, updated_at = ? WHERE state = 'running' AND attempts < ?`);
+  const failCrashed = db.prepare(
+    `UPDATE jobs SET state = 'failed', error_code = 'analysis-crashed', error_reason = ? || ' (' || attempts || ' attempts)', updated_at = ? WHERE state = 'running' AND attempts >= ?`,
+  );
+  const countByState = db.prepare<[], { state: JobState; count: number }>('SELECT state, COUNT(*) AS count FROM jobs GROUP BY state');
+  const oldestQueued = db.prepare<[], { since: number | null }>(`SELECT MIN(updated_at) AS since FROM jobs WHERE state = 'queued'`);
   const earliest = db.prepare<[], { due: number | null }>(`SELECT MIN(not_before) AS due FROM jobs WHERE state = 'queued'`);
   // The list travels as one JSON array so that a single statement, prepared once, serves any
   // number of studies (hooks call this on every chart opening).
@@ -128,31 +169,40 @@ export function createJobStore(db: ServiceDatabase, model: string): JobStore {
     const row = byStudy.get(studyInstanceUid, model) as JobRow;
     return { job: toJob(row), created };
   });
+  const recoverAll = db.transaction((maxAttempts: number, now: number) => ({
+    failed: failCrashed.run(PROCESS_STOPPED_REASON, now, maxAttempts).changes,
+    requeued: recover.run(now, now, maxAttempts).changes,
+  }));
 
   return {
     model,
-    enqueue: (studyInstanceUid, source, now = Date.now()) => enqueue(studyInstanceUid, source, now),
-    claimNext: (now = Date.now()) => claim(now),
-    complete(id, report, now = Date.now()) {
+    enqueue: guarded('store the job', (studyInstanceUid: string, source: TriggerSource, now = Date.now()) => enqueue(studyInstanceUid, source, now)),
+    claimNext: guarded('claim a job', (now = Date.now()) => claim(now)),
+    complete: guarded('mark the job done', (id: number, report: string, now = Date.now()) => {
       markDone.run(report, now, id);
-    },
-    retryLater(id, error, notBefore, now = Date.now()) {
+    }),
+    retryLater: guarded('schedule the retry', (id: number, error: KneeTumorError, notBefore: number, now = Date.now()) => {
       markRetry.run(notBefore, error.code, error.reason, now, id);
-    },
-    fail(id, error, now = Date.now()) {
+    }),
+    fail: guarded('mark the job failed', (id: number, error: KneeTumorError, now = Date.now()) => {
       markFailed.run(error.code, error.reason, now, id);
-    },
-    recoverInterrupted: (now = Date.now()) => recover.run(now, now).changes,
-    forStudy(studyInstanceUid) {
+    }),
+    recoverInterrupted: guarded('recover interrupted jobs', (maxAttempts: number, now = Date.now()) => recoverAll(maxAttempts, now)),
+    forStudy: guarded('read the job', (studyInstanceUid: string) => {
       const row = byStudy.get(studyInstanceUid, model);
       return row ? toJob(row) : undefined;
-    },
-    forStudies(studyInstanceUids) {
+    }),
+    forStudies: guarded('read the jobs', (studyInstanceUids: readonly string[]) => {
       const jobs = new Map<string, Job>();
       if (studyInstanceUids.length === 0) return jobs;
       for (const row of byStudies.all(model, JSON.stringify(studyInstanceUids))) jobs.set(row.study_uid, toJob(row));
       return jobs;
+    }),
+    nextDue: guarded('read the queue', () => earliest.get()?.due ?? undefined),
+    statistics() {
+      const byState: Record<JobState, number> = { queued: 0, running: 0, done: 0, failed: 0 };
+      for (const { state, count } of countByState.all()) byState[state] = count;
+      return { byState, oldestQueuedAt: oldestQueued.get()?.since ?? undefined };
     },
-    nextDue: () => earliest.get()?.due ?? undefined,
   };
 }

@@ -4,9 +4,11 @@
  * retried with exponential backoff, or after the server's Retry-After when longer, up to
  * maxAttempts (missingStudyAttempts for a study the PACS does not list); any other failure fails
  * the job with its reason. The worker never runs inside a hook request.
+ * The job store may fail (a full disk): the worker then pauses, keeps the outcome it has to
+ * record, and tries again every storeRetryMs; nothing it meets takes the process down.
  */
 import type { AnalysisResult } from '../domain/analysis';
-import { asKneeTumorError, KneeTumorError } from '../errors';
+import { asKneeTumorError, isKneeTumorError, KneeTumorError } from '../errors';
 import type { WrittenReport } from '../fhir/write-report';
 import type { Log } from '../log';
 import type { Job, JobStore } from './store';
@@ -17,6 +19,8 @@ export interface RetryPolicy {
   initialBackoffMs: number;
   maxBackoffMs: number;
   pollIntervalMs: number;
+  /** The pause before the job store is tried again after it failed. */
+  storeRetryMs: number;
 }
 
 export interface WorkerDeps {
@@ -61,25 +65,70 @@ export function createJobWorker(deps: WorkerDeps): JobWorker {
   let loop: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let wakeUp: (() => void) | undefined;
+  let storePaused = false;
+  let recovered = false;
+
+  function sleepFor(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      wakeUp = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+  }
+
+  /**
+   * Records an outcome in the store; while the store fails, pauses and tries again (the job stays
+   * claimed meanwhile). False when stopped first: the job is then recovered at the next start.
+   */
+  async function record(write: () => void): Promise<boolean> {
+    for (;;) {
+      try {
+        write();
+        storeWorks();
+        return true;
+      } catch (thrown) {
+        if (!isStoreFailure(thrown)) throw thrown;
+        storeFailed(thrown);
+        if (stopping) return false;
+        await sleepFor(policy.storeRetryMs);
+      }
+    }
+  }
+
+  function isStoreFailure(error: unknown): error is KneeTumorError {
+    return isKneeTumorError(error) && error.code === 'job-store-unavailable';
+  }
+
+  function storeFailed(error: KneeTumorError): void {
+    if (!storePaused) log('job-store-paused', { code: error.code, reason: error.reason, retryMs: policy.storeRetryMs });
+    storePaused = true;
+  }
+
+  function storeWorks(): void {
+    if (storePaused) log('job-store-resumed', {});
+    storePaused = false;
+  }
 
   async function runJob(job: Job): Promise<void> {
     log('job-started', { job: job.id, study: job.studyInstanceUid, attempt: job.attempts });
+    let outcome: () => void;
+    let logged: () => void;
     try {
       const result = await deps.analyse(job.studyInstanceUid);
       const written = await deps.writeReport(result);
-      store.complete(job.id, written.report);
-      log('job-done', { job: job.id, study: job.studyInstanceUid, report: written.report, created: written.created });
+      outcome = () => store.complete(job.id, written.report);
+      logged = () => log('job-done', { job: job.id, study: job.studyInstanceUid, report: written.report, created: written.created });
     } catch (thrown) {
       const error = asKneeTumorError(thrown, 'internal', 'the analysis failed unexpectedly');
       if (error.retryable && job.attempts < attemptLimit(policy, error)) {
         const delay = backoffMs(policy, job.attempts, error.retryAfterMs);
-        store.retryLater(job.id, error, Date.now() + delay);
-        log('job-retry', { job: job.id, study: job.studyInstanceUid, code: error.code, attempt: job.attempts, delayMs: delay });
+        outcome = () => store.retryLater(job.id, error, Date.now() + delay);
+        logged = () => log('job-retry', { job: job.id, study: job.studyInstanceUid, code: error.code, attempt: job.attempts, delayMs: delay });
       } else {
-        store.fail(job.id, finalError(error, job.attempts));
-        log('job-failed', { job: job.id, study: job.studyInstanceUid, code: error.code, attempts: job.attempts });
+        outcome = () => store.fail(job.id, finalError(error, job.attempts));
+        logged = () => log('job-failed', { job: job.id, study: job.studyInstanceUid, code: error.code, attempts: job.attempts });
       }
     }
+    if (await record(outcome)) logged();
   }
 
   async function runDue(): Promise<number> {
@@ -93,11 +142,29 @@ export function createJobWorker(deps: WorkerDeps): JobWorker {
 
   function sleep(): Promise<void> {
     const due = store.nextDue();
-    const wait = due === undefined ? policy.pollIntervalMs : Math.max(0, Math.min(policy.pollIntervalMs, due - Date.now()));
-    return new Promise((resolve) => {
-      wakeUp = resolve;
-      timer = setTimeout(resolve, wait);
-    });
+    return sleepFor(due === undefined ? policy.pollIntervalMs : Math.max(0, Math.min(policy.pollIntervalMs, due - Date.now())));
+  }
+
+  /** Once per start, before any job is claimed: the jobs a killed process left running. */
+  function recover(): void {
+    if (recovered) return;
+    const { requeued, failed } = store.recoverInterrupted(policy.maxAttempts);
+    recovered = true;
+    if (requeued > 0 || failed > 0) log('jobs-recovered', { requeued, failed });
+  }
+
+  /** One turn of the loop; a failing store (or anything else) pauses the worker instead of ending the process. */
+  async function turn(): Promise<void> {
+    try {
+      recover();
+      await runDue();
+      storeWorks();
+      if (running) await sleep();
+    } catch (thrown) {
+      if (isStoreFailure(thrown)) storeFailed(thrown);
+      else log('job-worker-error', { reason: (thrown as Error).message, stack: (thrown as Error).stack });
+      if (running) await sleepFor(policy.storeRetryMs);
+    }
   }
 
   return {
@@ -106,13 +173,9 @@ export function createJobWorker(deps: WorkerDeps): JobWorker {
       if (running) return;
       running = true;
       stopping = false;
-      const recovered = store.recoverInterrupted();
-      if (recovered > 0) log('jobs-recovered', { count: recovered });
+      recovered = false;
       loop = (async () => {
-        while (running) {
-          await runDue();
-          if (running) await sleep();
-        }
+        while (running) await turn();
       })();
     },
     wake() {

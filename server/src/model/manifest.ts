@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { KneeTumorError } from '../errors';
 import { describeIssues } from '../validation-issues';
 import type { ModelIdentity } from '../domain/analysis';
+import { parseDomainStatistics, type DomainModel } from './domain';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 
@@ -16,6 +17,18 @@ export const TtaPassSchema = z.object({
   /** Resize factor applied to the letterboxed input (YOLOv5 TTA scales 1, 0.83, 0.67). */
   scale: z.number().gt(0).max(1),
   flipLeftRight: z.boolean(),
+});
+
+export const DomainSchema = z.object({
+  /** The folds' second output: [batch, channels] pooled features. */
+  featuresOutput: z.string().min(1),
+  /** Which feature map is pooled, e.g. "neck-p5" (for the model card and the reader). */
+  layer: z.string().min(1),
+  /** Relative path of the statistics file (see model/domain.ts), pinned by sha256. */
+  statistics: z.string().min(1),
+  statisticsSha256: sha256Hex,
+  /** A view whose distance (mean over folds) exceeds this is outside the validated domain. */
+  threshold: z.number().positive(),
 });
 
 export const ManifestSchema = z
@@ -76,6 +89,12 @@ export const ManifestSchema = z
     }),
     /** A view is positive when a box has at least this confidence. */
     operatingThreshold: z.number().min(0).max(1),
+    /**
+     * Out-of-domain detection: each fold's pooled features of the identity pass (a second output)
+     * against the training images' distribution in a sidecar file; absent on older models, whose
+     * views are then not checked.
+     */
+    domain: DomainSchema.optional(),
   })
   .superRefine((m, ctx) => {
     if (m.input.size % m.tta.gridStride !== 0) {
@@ -108,10 +127,25 @@ export interface LoadedManifest {
   identity: ModelIdentity;
   folds: LoadedFold[];
   directory: string;
+  /** The training-domain statistics; undefined when the manifest has none (views not checked). */
+  domain?: DomainModel;
 }
 
 export function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function readPinned(directory: string, file: string, pinned: string, what: string): Promise<Buffer> {
+  const filePath = path.resolve(directory, file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(filePath);
+  } catch (cause) {
+    throw new KneeTumorError('model-invalid', `${what}: cannot read ${filePath}`, { cause });
+  }
+  const actual = sha256(bytes);
+  if (actual !== pinned) throw new KneeTumorError('model-invalid', `${what}: ${file} has sha256 ${actual}, the manifest pins ${pinned}`);
+  return bytes;
 }
 
 /** Reads and validates a manifest and every fold file it names; any mismatch is model-invalid. */
@@ -136,21 +170,19 @@ export async function loadManifest(manifestPath: string): Promise<LoadedManifest
   const manifest = parsed.data;
   const directory = path.dirname(absolute);
   const folds = await Promise.all(
-    manifest.folds.map(async (f): Promise<LoadedFold> => {
-      const foldPath = path.resolve(directory, f.file);
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(foldPath);
-      } catch (cause) {
-        throw new KneeTumorError('model-invalid', `fold ${f.fold}: cannot read ${foldPath}`, { cause });
-      }
-      const actual = sha256(bytes);
-      if (actual !== f.sha256) {
-        throw new KneeTumorError('model-invalid', `fold ${f.fold}: ${f.file} has sha256 ${actual}, the manifest pins ${f.sha256}`);
-      }
-      return { fold: f.fold, path: foldPath, bytes };
-    }),
+    manifest.folds.map(async (f): Promise<LoadedFold> => ({
+      fold: f.fold,
+      path: path.resolve(directory, f.file),
+      bytes: await readPinned(directory, f.file, f.sha256, `fold ${f.fold}`),
+    })),
   );
+  const domain = manifest.domain
+    ? parseDomainStatistics(
+        await readPinned(directory, manifest.domain.statistics, manifest.domain.statisticsSha256, 'domain statistics'),
+        manifest.domain.threshold,
+        manifest.folds.map((f) => f.fold),
+      )
+    : undefined;
   return {
     manifest,
     identity: {
@@ -162,5 +194,6 @@ export async function loadManifest(manifestPath: string): Promise<LoadedManifest
     },
     folds,
     directory,
+    domain,
   };
 }

@@ -6,11 +6,12 @@
  */
 import * as ort from 'onnxruntime-node';
 import { KneeTumorError } from '../errors';
-import type { LesionBox, ModelIdentity } from '../domain/analysis';
+import type { DomainCheck, LesionBox, ModelIdentity } from '../domain/analysis';
 import type { Gray8Image } from '../imaging/gray8';
 import type { ModelConfig } from '../config';
 import { loadManifest, type LoadedManifest, type Manifest, type TtaPass } from '../model/manifest';
 import { fromFloat16Bits, toFloat16Array } from '../model/float16';
+import { foldDistance } from '../model/domain';
 import { descalePassBox, imageBox, letterbox, passShape, writePassInput, type Letterbox } from './letterbox';
 import { mergeCandidates, type CandidateBox } from './merge-boxes';
 
@@ -20,10 +21,21 @@ export interface DetectorOptions {
   executionProvider: ExecutionProvider;
   /** Intra-op threads per session on the CPU (0: onnxruntime's default). */
   cpuThreads: number;
+  /** Whether idle intra-op threads spin (onnxruntime's default) instead of sleeping. */
+  cpuSpinning?: boolean;
+  /** Runs the fold sessions of a pass at the same time instead of one after another. */
+  parallelFolds?: boolean;
   /** Overrides the manifest's merge method. */
   merge?: 'nms' | 'wbf';
   /** Where the detector says that it fell back to the CPU; never receives patient data. */
   warn: (message: string) => void;
+}
+
+/** What the ensemble says about one image: its boxes and how far it lies from the training domain. */
+export interface ViewDetection {
+  boxes: LesionBox[];
+  /** Absent when the model has no domain statistics. */
+  domain?: DomainCheck;
 }
 
 /** Time spent in each stage of one detect() call, for the benchmark. */
@@ -40,19 +52,35 @@ interface FoldSession {
   session: ort.InferenceSession;
 }
 
-export function sessionOptions(provider: ExecutionProvider, cpuThreads: number): ort.InferenceSession.SessionOptions {
+/** How a CPU session uses the cores: its intra-op threads and whether they spin while idle. */
+export interface CpuThreading {
+  threads: number;
+  spinning: boolean;
+}
+
+export function sessionOptions(provider: ExecutionProvider, cpu: CpuThreading): ort.InferenceSession.SessionOptions {
+  if (provider !== 'cpu') return { executionProviders: [provider], graphOptimizationLevel: 'all' };
   return {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
-    ...(provider === 'cpu' && cpuThreads > 0 ? { intraOpNumThreads: cpuThreads } : {}),
+    ...(cpu.threads > 0 ? { intraOpNumThreads: cpu.threads } : {}),
+    // Spinning threads keep the cores busy between runs, which starves the other sessions and
+    // the HTTP process on a small machine (see the threading table in the README).
+    extra: { session: { intra_op: { allow_spinning: cpu.spinning ? '1' : '0' } } },
   };
 }
 
-async function createSessions(model: LoadedManifest, provider: ExecutionProvider, cpuThreads: number): Promise<FoldSession[]> {
-  const options = sessionOptions(provider, cpuThreads);
+async function createSessions(model: LoadedManifest, provider: ExecutionProvider, cpu: CpuThreading): Promise<FoldSession[]> {
+  const options = sessionOptions(provider, cpu);
   const sessions: FoldSession[] = [];
   for (const fold of model.folds) sessions.push({ fold: fold.fold, session: await ort.InferenceSession.create(fold.bytes, options) });
   return sessions;
+}
+
+/** Element i of an fp32 or fp16 output, as a number. */
+function elementReader(tensor: ort.Tensor): (i: number) => number {
+  const raw = tensor.data;
+  return tensor.type === 'float16' ? (i) => fromFloat16Bits((raw as Uint16Array)[i] ?? 0) : (i) => (raw as Float32Array)[i] ?? 0;
 }
 
 /** Row ranges of a YOLOv5 output per detection layer, for a pass input of the given size. */
@@ -80,20 +108,22 @@ export class EnsembleDetector {
     readonly executionProvider: ExecutionProvider,
     private readonly sessions: FoldSession[],
     private readonly merge: 'nms' | 'wbf',
+    private readonly parallelFolds: boolean,
   ) {}
 
   static async load(model: LoadedManifest, options: DetectorOptions): Promise<EnsembleDetector> {
     let provider = options.executionProvider;
+    const cpu = { threads: options.cpuThreads, spinning: options.cpuSpinning ?? true };
     let sessions: FoldSession[];
     try {
-      sessions = await createSessions(model, provider, options.cpuThreads);
+      sessions = await createSessions(model, provider, cpu);
     } catch (cause) {
       if (provider !== 'webgpu') throw new KneeTumorError('model-invalid', `onnxruntime cannot load the model: ${(cause as Error).message}`, { cause });
       // onnxruntime's message ends with the reason after a source location ("... was false. Failed to get a WebGPU adapter: ...").
       const reason = (cause as Error).message.split('\n')[0]?.replace(/^.*\bwas false\.\s*/, '');
       options.warn(`the WebGPU execution provider is not available here (${reason}); running on the CPU`);
       provider = 'cpu';
-      sessions = await createSessions(model, provider, options.cpuThreads);
+      sessions = await createSessions(model, provider, cpu);
     }
     const inputName = model.manifest.input.name;
     const outputName = model.manifest.output.name;
@@ -104,8 +134,12 @@ export class EnsembleDetector {
           `fold ${fold} has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; the manifest names ${inputName} and ${outputName}`,
         );
       }
+      const featuresOutput = model.manifest.domain?.featuresOutput;
+      if (featuresOutput && !session.outputNames.includes(featuresOutput)) {
+        throw new KneeTumorError('model-invalid', `fold ${fold} has no ${featuresOutput} output, which the manifest's domain check reads`);
+      }
     }
-    return new EnsembleDetector(model, provider, sessions, options.merge ?? model.manifest.postprocess.merge);
+    return new EnsembleDetector(model, provider, sessions, options.merge ?? model.manifest.postprocess.merge, options.parallelFolds ?? false);
   }
 
   /** The ensemble the configuration names, with its provider, threads and merge method. */
@@ -113,6 +147,8 @@ export class EnsembleDetector {
     return EnsembleDetector.load(await loadManifest(config.manifestPath), {
       executionProvider: config.executionProvider,
       cpuThreads: config.cpuThreads,
+      cpuSpinning: config.cpuSpinning,
+      parallelFolds: config.parallelFolds,
       merge: config.merge,
       warn,
     });
@@ -132,7 +168,16 @@ export class EnsembleDetector {
 
   /** One list of lesion boxes per image, in that image's pixels. */
   async detect(images: Gray8Image[], timing?: DetectTiming): Promise<LesionBox[][]> {
+    return (await this.detectViews(images, timing)).map((v) => v.boxes);
+  }
+
+  /** Per image its lesion boxes and, when the model has domain statistics, its domain distance. */
+  async detectViews(images: Gray8Image[], timing?: DetectTiming): Promise<ViewDetection[]> {
     const { manifest } = this;
+    const domain = this.model.domain;
+    const featuresOutput = manifest.domain?.featuresOutput;
+    // Per image, the distance of each fold's identity-pass features to that fold's training images.
+    const foldDistances: number[][] = images.map(() => []);
     const started = performance.now();
     const letterboxes = await Promise.all(images.map((image) => letterbox(image, manifest.input.size, manifest.input.letterboxPadValue)));
     const candidates: CandidateBox[][] = images.map(() => []);
@@ -143,16 +188,31 @@ export class EnsembleDetector {
       const t0 = performance.now();
       const input = await passTensor(manifest, letterboxes, pass);
       preprocessMs += performance.now() - t0;
-      for (const { fold, session } of this.sessions) {
+      const withFeatures = passIndex === 0 && domain !== undefined && featuresOutput !== undefined;
+      const runFold = async ({ fold, session }: FoldSession) => {
         const t1 = performance.now();
-        const output = (await session.run({ [manifest.input.name]: input }))[manifest.output.name];
+        const fetches = withFeatures ? [manifest.output.name, featuresOutput] : [manifest.output.name];
+        const outputs = await session.run({ [manifest.input.name]: input }, fetches);
         const ms = performance.now() - t1;
         inferenceMs += ms;
         timing?.runs.push({ fold, pass: passIndex, batch: images.length, ms });
+        return outputs;
+      };
+      let foldOutputs: Awaited<ReturnType<typeof runFold>>[];
+      if (this.parallelFolds) foldOutputs = await Promise.all(this.sessions.map(runFold));
+      else {
+        foldOutputs = [];
+        for (const session of this.sessions) foldOutputs.push(await runFold(session));
+      }
+      // In fold order whichever finished first, so that the merge sees the same candidates in the same order.
+      for (const [i, outputs] of foldOutputs.entries()) {
+        const fold = this.sessions[i]?.fold ?? i;
+        const output = outputs[manifest.output.name];
         if (!output) throw new KneeTumorError('model-invalid', `fold ${fold} returned no ${manifest.output.name}`);
         const t2 = performance.now();
         this.collectCandidates(output, fold, passIndex, pass, letterboxes, candidates);
         output.dispose();
+        if (withFeatures) this.collectDistances(outputs[featuresOutput], fold, foldDistances);
         postprocessMs += performance.now() - t2;
       }
       input.dispose();
@@ -169,7 +229,27 @@ export class EnsembleDetector {
     );
     postprocessMs += performance.now() - t3;
     if (timing) Object.assign(timing, { preprocessMs, inferenceMs, postprocessMs });
-    return merged;
+    return merged.map((boxes, i) => {
+      const distances = foldDistances[i] ?? [];
+      if (!domain || distances.length === 0) return { boxes };
+      const distance = distances.reduce((a, b) => a + b, 0) / distances.length;
+      return { boxes, domain: { distance, threshold: domain.threshold, outside: distance > domain.threshold } };
+    });
+  }
+
+  /** Each image's distance from one fold's training domain, from that fold's [batch, channels] features. */
+  private collectDistances(features: ort.Tensor | undefined, fold: number, into: number[][]): void {
+    const distribution = this.model.domain?.folds.get(fold);
+    const channels = features?.dims[1];
+    if (!features || !distribution || features.dims.length !== 2 || channels !== distribution.mean.length) {
+      throw new KneeTumorError('model-invalid', `fold ${fold} features have shape [${features?.dims.join(', ') ?? ''}], the domain statistics expect [N, ${distribution?.mean.length ?? '?'}]`);
+    }
+    const value = elementReader(features);
+    into.forEach((distances, b) => {
+      const vector = Float64Array.from({ length: channels }, (_, c) => value(b * channels + c));
+      distances.push(foldDistance(vector, distribution));
+    });
+    features.dispose();
   }
 
   /** Decodes a [batch, rows, 5 + classes] output, de-augments the boxes, keeps those above the score threshold that are no sliver. */
@@ -180,11 +260,7 @@ export class EnsembleDetector {
     if (output.dims.length !== 3 || batch !== letterboxes.length || columns !== 5 + classes || rows === undefined) {
       throw new KneeTumorError('model-invalid', `fold ${fold} output has shape [${output.dims.join(', ')}], expected [${letterboxes.length}, N, ${5 + classes}]`);
     }
-    const raw = output.data;
-    const value =
-      output.type === 'float16'
-        ? (i: number) => fromFloat16Bits((raw as Uint16Array)[i] ?? 0)
-        : (i: number) => (raw as Float32Array)[i] ?? 0;
+    const value = elementReader(output);
     const { first, last } = this.keptRows(passIndex, pass, rows);
     const threshold = manifest.postprocess.scoreThreshold;
     for (let b = 0; b < batch; b++) {

@@ -14,7 +14,7 @@
  * 4. Else it is unconfirmed: nothing names the knee, nothing names another part. A region that
  *    contains the knee without naming it (EXTREMITY, LOWERLIMB) is unconfirmed, not a knee.
  */
-import type { CodedEntry, ViewCandidate } from '../sources/study-source';
+import type { CodedEntry, ViewCandidate } from '../domain/view-candidate';
 
 export type BodyPartReading =
   /** `evidence`: what names the knee, e.g. "SeriesDescription 'Knie a.p.'". */

@@ -10,7 +10,8 @@ import { KneeTumorError } from '../errors';
 import type { AnalysisFlag, Laterality, ViewName } from '../domain/analysis';
 import { VIEW_NAMES } from '../domain/analysis';
 import { describeModality, RADIOGRAPH_MODALITIES } from '../dicom/radiograph';
-import type { StudySource, ViewCandidate } from '../sources/study-source';
+import type { ViewCandidate } from '../domain/view-candidate';
+import type { StudySource } from '../sources/study-source';
 import { descriptionWords, readBodyPart, type BodyPartReading } from './knee-confirmation';
 
 export interface LocatedView {

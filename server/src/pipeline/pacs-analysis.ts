@@ -4,10 +4,9 @@
  */
 import type { AnalysisConfig, ModelConfig, PacsConfig } from '../config';
 import { DicomWebClient } from '../dicomweb/client';
-import type { Analyse } from '../service';
+import { runAnalysis, type Analyse } from './run-analysis';
 import { DicomWebSource } from '../sources/dicomweb-source';
 import { EnsembleDetector } from './detect';
-import { runAnalysis } from './run-analysis';
 
 export interface PacsAnalysis {
   analyse: Analyse;
@@ -21,6 +20,7 @@ export async function loadPacsAnalysis(pacs: PacsConfig, model: ModelConfig, ana
     detector,
     operatingThreshold: model.operatingThreshold,
     acceptUnconfirmedBodyPart: analysis.acceptUnconfirmedBodyPart,
+    imageLimits: analysis.imageLimits,
   };
   return { analyse: (studyInstanceUid, context) => runAnalysis(deps, studyInstanceUid, context), detector };
 }

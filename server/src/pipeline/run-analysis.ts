@@ -3,6 +3,7 @@
  * and convert their images, detect, decide. Every step's failure is a KneeTumorError that says
  * why; nothing is written here, so a failure leaves nothing half-done.
  */
+import type { ImageLimits } from '../config';
 import { AI_NOTICE, VIEW_NAMES, type AnalysisResult, type ViewFinding } from '../domain/analysis';
 import type { Gray8Image } from '../imaging/gray8';
 import type { StudySource } from '../sources/study-source';
@@ -18,8 +19,13 @@ export interface AnalysisDeps {
   operatingThreshold?: number;
   /** The site's analysis.acceptUnconfirmedBodyPart: analyse (and flag) a study nothing confirms as a knee. */
   acceptUnconfirmedBodyPart?: boolean;
+  /** The site's analysis.imageLimits (the defaults when not given). */
+  imageLimits?: ImageLimits;
   now?: () => Date;
 }
+
+/** The analysis of one study; `context` is what the EHR knows of it (the order that can confirm the knee). */
+export type Analyse = (studyInstanceUid: string, context?: StudyContext) => Promise<AnalysisResult>;
 
 export interface AnalysisOutput {
   result: AnalysisResult;
@@ -30,9 +36,9 @@ export interface AnalysisOutput {
 export async function analyseStudy(deps: AnalysisDeps, studyInstanceUid: string, context: StudyContext = {}): Promise<AnalysisOutput> {
   const located = await locateStudy(deps.source, studyInstanceUid, { ...context, acceptUnconfirmedBodyPart: deps.acceptUnconfirmedBodyPart });
   const views = VIEW_NAMES.map((name) => located.views[name]);
-  const fetched = await Promise.all(views.map((v) => fetchViewImage(deps.source, v.candidate.instance)));
+  const fetched = await Promise.all(views.map((v) => fetchViewImage(deps.source, v.candidate.instance, deps.imageLimits)));
   const images = fetched.map((f) => f.image);
-  const boxes = await deps.detector.detect(images);
+  const detections = await deps.detector.detectViews(images);
   const threshold = deps.operatingThreshold ?? deps.detector.manifest.operatingThreshold;
   const findings: ViewFinding[] = views.map((v, i) =>
     decideView(
@@ -41,7 +47,8 @@ export async function analyseStudy(deps: AnalysisDeps, studyInstanceUid: string,
         instance: v.candidate.instance,
         laterality: v.laterality,
         imageSize: { width: images[i]?.width ?? 0, height: images[i]?.height ?? 0 },
-        boxes: boxes[i] ?? [],
+        boxes: detections[i]?.boxes ?? [],
+        ...(detections[i]?.domain ? { domain: detections[i]?.domain } : {}),
       },
       threshold,
     ),

@@ -1,8 +1,9 @@
 /**
  * Maps one analysis to FHIR R4 (pure): a transaction Bundle with the model's Device, one
  * patient-level, one per-view and one per-lesion-box Observation, the DiagnosticReport and a
- * Provenance. Every resource but the Provenance is a conditional create keyed by an identifier
- * derived from StudyInstanceUID + model, so sending the same analysis again creates nothing.
+ * Provenance. Every resource is a conditional create keyed by an identifier derived from
+ * StudyInstanceUID + model (the Provenance, which has no identifier, by a meta tag), so sending the same analysis
+ * again creates nothing.
  */
 import { createHash } from 'node:crypto';
 import type {
@@ -19,8 +20,16 @@ import type {
   Quantity,
   Reference,
 } from 'fhir/r4';
-import { DEMONSTRATION_MODEL_NOTICE, isDemonstrationModel, type AnalysisResult, type Laterality, type ViewName } from '../domain/analysis';
-import { CONFIDENCE_MEANING, VIEW_WORDS, findingSentence, type TopLesion } from '../domain/wording';
+import {
+  DEMONSTRATION_MODEL_NOTICE,
+  isDemonstrationModel,
+  outsideDomainViews,
+  type AnalysisResult,
+  type DomainCheck,
+  type Laterality,
+  type ViewName,
+} from '../domain/analysis';
+import { CONFIDENCE_MEANING, OUTSIDE_DOMAIN_MEANING, VIEW_WORDS, findingSentence, type TopLesion } from '../domain/wording';
 import {
   AI_ASSERTED,
   AI_DEVICE_EXTENSION,
@@ -35,7 +44,7 @@ import {
   REPORT_CODES,
   SYSTEMS,
   analysisKey,
-} from '../fhir/codes';
+} from '../../../fhir-profiles/codes';
 
 /** What the FHIR server knows about the study, found before the write. */
 export interface StudyContext {
@@ -103,10 +112,23 @@ function interpretation(positive: boolean): CodeableConcept[] {
   return [{ coding: [positive ? INTERPRETATION.positive : INTERPRETATION.negative] }];
 }
 
-/** The strongest box over both views, which the conclusion speaks about. */
+/** A finding withheld because a view is outside the model's validated domain. */
+const WITHHELD: CodeableConcept[] = [{ coding: [INTERPRETATION.indeterminate, FINDING.outsideDomain], text: FINDING.outsideDomain.display }];
+
+/** The view's domain distance against the model's limit, and which side of it the view lies. */
+function domainComponent(domain: DomainCheck): ObservationComponent {
+  return {
+    code: { coding: [FINDING.domainDistance] },
+    valueQuantity: { value: round(domain.distance, 2), unit: 'distance', system: SYSTEMS.ucum, code: '1' },
+    referenceRange: [{ high: { value: round(domain.threshold, 2), unit: 'distance', system: SYSTEMS.ucum, code: '1' }, text: 'The model\'s validated domain' }],
+    interpretation: [{ coding: [domain.outside ? FINDING.outsideDomain : FINDING.insideDomain] }],
+  };
+}
+
+/** The strongest box over the views inside the validated domain, which the conclusion speaks about. */
 function topLesion(result: AnalysisResult): TopLesion | undefined {
   let best: TopLesion | undefined;
-  for (const view of result.views) {
+  for (const view of result.views.filter((v) => !v.domain?.outside)) {
     for (const box of view.boxes) if (!best || box.confidence > best.confidence) best = { view: view.view, ...box };
   }
   return best;
@@ -117,14 +139,24 @@ function topLesion(result: AnalysisResult): TopLesion | undefined {
  * with side, view and confidence against the threshold, then what those numbers mean.
  */
 export function conclusionText(result: AnalysisResult): string {
+  const outsideDomain = outsideDomainViews(result.views);
   const finding = findingSentence({
     positive: result.patient.positive,
     laterality: studyLaterality(result),
     operatingThreshold: result.operatingThreshold,
     score: result.patient.score,
     top: topLesion(result),
+    outsideDomain,
+    abstained: result.patient.abstained,
   });
-  return [isDemonstrationModel(result.model) ? DEMONSTRATION_MODEL_NOTICE : undefined, finding, CONFIDENCE_MEANING].filter(Boolean).join(' ');
+  return [
+    isDemonstrationModel(result.model) ? DEMONSTRATION_MODEL_NOTICE : undefined,
+    finding,
+    outsideDomain.length > 0 ? OUTSIDE_DOMAIN_MEANING : undefined,
+    result.patient.abstained ? undefined : CONFIDENCE_MEANING,
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 function escapeXml(text: string): string {
@@ -216,9 +248,13 @@ export function toFhirTransaction(result: AnalysisResult, study: StudyContext): 
       code: { coding: [FINDING.view] },
       bodySite: bodySite(view.laterality ?? laterality),
       valueQuantity: score(view.score),
-      interpretation: interpretation(view.positive),
+      interpretation: view.domain?.outside ? WITHHELD : interpretation(view.positive),
       derivedFrom: [{ ...studyRef, display: `${VIEW_WORDS[view.view]} view, SOP Instance ${view.instance.sopInstanceUid}` }],
-      component: [viewComponent(view.view), { code: { coding: [FINDING.imageRegion] }, valueString: `urn:oid:${view.instance.sopInstanceUid}` }],
+      component: [
+        viewComponent(view.view),
+        { code: { coding: [FINDING.imageRegion] }, valueString: `urn:oid:${view.instance.sopInstanceUid}` },
+        ...(view.domain ? [domainComponent(view.domain)] : []),
+      ],
       hasMember: lesionUrls.map((reference) => ({ reference })),
     });
     viewEntries.push(viewObservation.entry);
@@ -227,7 +263,7 @@ export function toFhirTransaction(result: AnalysisResult, study: StudyContext): 
   const patientObservation = observation('patient', {
     code: { coding: [FINDING.patient] },
     valueQuantity: score(result.patient.score),
-    interpretation: interpretation(result.patient.positive),
+    interpretation: result.patient.abstained ? WITHHELD : interpretation(result.patient.positive),
     component: [{ code: { coding: [FINDING.threshold] }, valueQuantity: score(result.operatingThreshold) }],
     hasMember: viewUrls.map((reference) => ({ reference })),
   });
@@ -255,13 +291,16 @@ export function toFhirTransaction(result: AnalysisResult, study: StudyContext): 
 
   const provenance: Provenance = {
     resourceType: 'Provenance',
+    meta: { tag: [{ system: SYSTEMS.analysisId, code: key }] },
     target: entries.map((e) => ({ reference: e.fullUrl ?? '' })),
     recorded: issued,
     activity: { coding: [{ system: SYSTEMS.dataOperation, code: 'CREATE', display: 'create' }] },
     agent: [{ type: { coding: [{ system: SYSTEMS.provenanceParticipant, code: 'author', display: 'Author' }] }, who: deviceRef }],
     entity: [{ role: 'source', what: studyRef }],
   };
-  entries.push({ fullUrl: fullUrlFor(`${key}/provenance`), resource: provenance, request: { method: 'POST', url: 'Provenance' } });
+  // Provenance has no identifier element: the analysis key goes in a meta tag, which the conditional create searches.
+  const ifNoneExist = `_tag=${encodeURIComponent(SYSTEMS.analysisId)}|${encodeURIComponent(key)}`;
+  entries.push({ fullUrl: fullUrlFor(`${key}/provenance`), resource: provenance, request: { method: 'POST', url: 'Provenance', ifNoneExist } });
 
   return { resourceType: 'Bundle', type: 'transaction', entry: entries };
 }

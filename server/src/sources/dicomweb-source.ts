@@ -10,7 +10,8 @@ import { dicomJsonReader, readViewCandidate } from '../dicom/candidate';
 import { storedTransferSyntax } from '../dicom/part10';
 import { RADIOGRAPH_MODALITIES } from '../dicom/radiograph';
 import { jsonKey, type TagKeyword } from '../dicom/tags';
-import type { RetrievedInstance, StudySource, ViewCandidate } from './study-source';
+import type { ViewCandidate } from '../domain/view-candidate';
+import type { RetrievedInstance, StudySource } from './study-source';
 
 /** Attributes QIDO-RS does not return by default but the description of a study's images needs. */
 const INSTANCE_FIELDS: TagKeyword[] = [

@@ -11,7 +11,8 @@ import type { InstanceRef, SkippedFile } from '../domain/analysis';
 import { parsePart10, storedTransferSyntax } from '../dicom/part10';
 import { part10Reader, readViewCandidate } from '../dicom/candidate';
 import { TAG } from '../dicom/tags';
-import type { RetrievedInstance, StudySource, ViewCandidate } from './study-source';
+import type { ViewCandidate } from '../domain/view-candidate';
+import type { RetrievedInstance, StudySource } from './study-source';
 
 /** Media Storage Directory Storage: a DICOMDIR, the index of a DICOM medium (PS3.10 8.6). */
 const DICOMDIR_SOP_CLASS = '1.2.840.10008.1.3.10';

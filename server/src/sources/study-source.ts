@@ -3,40 +3,7 @@
  * the attributes that identify its view, and hand over its Part 10 bytes.
  */
 import type { InstanceRef } from '../domain/analysis';
-
-/** One item of a code sequence, e.g. "R-10206" (SRT) "antero-posterior". */
-export interface CodedEntry {
-  value?: string;
-  /** CodingSchemeDesignator, e.g. "SCT" or "SRT". */
-  scheme?: string;
-  meaning?: string;
-}
-
-/** The attributes of one image that locate-study reads to find its view and body part (never file names). */
-export interface ViewCandidate {
-  instance: InstanceRef;
-  patientId?: string;
-  modality: string;
-  sopClassUid?: string;
-  viewPosition?: string;
-  imageLaterality?: string;
-  /** Series-level Laterality (0020,0060). */
-  laterality?: string;
-  bodyPartExamined?: string;
-  seriesDescription?: string;
-  protocolName?: string;
-  studyDescription?: string;
-  requestedProcedureDescription?: string;
-  performedProcedureStepDescription?: string;
-  /** The Anatomic Region Sequence (0008,2218), e.g. 72696002 (SCT) "Knee". */
-  anatomicRegions: CodedEntry[];
-  /** The View Code Sequence, e.g. "R-10206" (SRT) "antero-posterior". */
-  viewCodes: CodedEntry[];
-  seriesNumber?: number;
-  instanceNumber?: number;
-  rows?: number;
-  columns?: number;
-}
+import type { ViewCandidate } from '../domain/view-candidate';
 
 export interface RetrievedInstance {
   bytes: Uint8Array;

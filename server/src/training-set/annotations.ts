@@ -1,8 +1,11 @@
 /**
  * A site's lesion boxes, from a CSV or from LabelMe JSON files, keyed by the image they belong to:
- * its SOP Instance UID or its path (without extension) inside the DICOM folder. Pure parsing; the
- * keys are resolved against the DICOM files in site-items.ts.
+ * its SOP Instance UID or its path (without extension) inside the DICOM folder, or its picture's
+ * name. The keys are resolved against the DICOM files in items.ts and against the pictures in
+ * image-folder.ts.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import type { PixelBox } from '../domain/analysis';
 import { KneeTumorError } from '../errors';
 
@@ -15,6 +18,12 @@ export interface ImageAnnotation {
   size?: { width: number; height: number };
   /** Where the annotation came from, for messages. */
   origin: string;
+  /** A LabelMe file's imagePath as written, relative to `file`. */
+  imagePath?: string;
+  /** The LabelMe file, when the annotation is one. */
+  file?: string;
+  /** Polygons dropped because a rectangle in the same file outlines the same lesion. */
+  mergedOutlines?: number;
 }
 
 function bad(origin: string, reason: string): KneeTumorError {
@@ -70,18 +79,32 @@ function isPointList(value: unknown): value is [number, number][] {
   return Array.isArray(value) && value.length >= 2 && value.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number'));
 }
 
+function intersectionOverUnion(a: PixelBox, b: PixelBox): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  if (w <= 0 || h <= 0) return 0;
+  const overlap = w * h;
+  return overlap / (a.width * a.height + b.width * b.height - overlap);
+}
+
+/** A polygon whose bounding box overlaps a rectangle this much outlines the rectangle's lesion. */
+const SAME_LESION_IOU = 0.5;
+
 /**
  * One LabelMe file: rectangles (two corners) and polygons both become their bounding box; every
- * shape is a tumor (the method has one class). It annotates the DICOM image whose path matches
- * the file's path inside the annotation folder (`relativeKey`: labelme/<patient>/AP.json annotates
- * dicom/<patient>/AP.dcm), else the one whose SOP Instance UID or path is its imagePath's stem.
+ * shape is a tumor (the method has one class). Files that carry both a box and a mask outline per
+ * tumor (as the public bone tumor radiograph dataset does) would count each lesion twice: a
+ * polygon whose bounding box overlaps a rectangle of the file (IoU >= 0.5) is that rectangle's
+ * lesion and is dropped. It annotates the DICOM image whose path matches the file's path inside
+ * the annotation folder (`relativeKey`: labelme/<patient>/AP.json annotates dicom/<patient>/AP.dcm),
+ * else the one whose SOP Instance UID or path is its imagePath's stem.
  */
 export function parseLabelMe(json: unknown, relativeKey: string, origin: string): ImageAnnotation {
   if (!json || typeof json !== 'object') throw bad(origin, 'not a LabelMe JSON object');
   const doc = json as { shapes?: unknown; imageWidth?: unknown; imageHeight?: unknown; imagePath?: unknown };
   if (!Array.isArray(doc.shapes)) throw bad(origin, 'no "shapes" array');
   if (typeof doc.imageWidth !== 'number' || typeof doc.imageHeight !== 'number') throw bad(origin, 'no imageWidth and imageHeight');
-  const boxes = (doc.shapes as LabelMeShape[]).map((shape, i) => {
+  const shapes = (doc.shapes as LabelMeShape[]).map((shape, i) => {
     if (shape.shape_type !== undefined && shape.shape_type !== 'rectangle' && shape.shape_type !== 'polygon') {
       throw bad(origin, `shape ${i} is a ${String(shape.shape_type)}; only rectangles and polygons are boxes`);
     }
@@ -90,9 +113,44 @@ export function parseLabelMe(json: unknown, relativeKey: string, origin: string)
     const ys = shape.points.map((p) => p[1]);
     const x = Math.min(...xs);
     const y = Math.min(...ys);
-    return checkedBox(`${origin} shape ${i}`, x, y, Math.max(...xs) - x, Math.max(...ys) - y);
+    return { rectangle: shape.shape_type === 'rectangle', box: checkedBox(`${origin} shape ${i}`, x, y, Math.max(...xs) - x, Math.max(...ys) - y) };
   });
+  const rectangles = shapes.filter((s) => s.rectangle).map((s) => s.box);
+  const outlines = shapes.filter((s) => !s.rectangle && rectangles.some((r) => intersectionOverUnion(r, s.box) >= SAME_LESION_IOU));
+  const boxes = shapes.filter((s) => !outlines.includes(s)).map((s) => s.box);
   const keys = [relativeKey];
-  if (typeof doc.imagePath === 'string') keys.push(doc.imagePath.replace(/\\/g, '/').replace(/^.*\//, '').replace(/\.[^.]*$/, ''));
-  return { keys, boxes, size: { width: doc.imageWidth, height: doc.imageHeight }, origin };
+  const imagePath = typeof doc.imagePath === 'string' && doc.imagePath !== '' ? doc.imagePath.replace(/\\/g, '/') : undefined;
+  if (imagePath) keys.push(imagePath.replace(/^.*\//, '').replace(/\.[^.]*$/, ''));
+  return {
+    keys,
+    boxes,
+    size: { width: doc.imageWidth, height: doc.imageHeight },
+    origin,
+    ...(imagePath ? { imagePath } : {}),
+    ...(outlines.length > 0 ? { mergedOutlines: outlines.length } : {}),
+  };
+}
+
+/** Every LabelMe .json file under a folder, keyed by its path in the folder without extension. */
+export async function readLabelMeFolder(folder: string): Promise<ImageAnnotation[]> {
+  let entries;
+  try {
+    entries = await readdir(folder, { withFileTypes: true, recursive: true });
+  } catch (cause) {
+    throw new KneeTumorError('bad-request', `cannot read the LabelMe folder ${folder}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  }
+  const files = entries.filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => path.join(e.parentPath, e.name)).sort();
+  if (files.length === 0) throw new KneeTumorError('bad-request', `no LabelMe .json files under ${folder}`);
+  return Promise.all(
+    files.map(async (file) => {
+      const key = path.relative(folder, file).split(path.sep).join('/').replace(/\.json$/, '');
+      let json: unknown;
+      try {
+        json = JSON.parse(await readFile(file, 'utf8'));
+      } catch (cause) {
+        throw new KneeTumorError('bad-request', `${file} is not JSON: ${(cause as Error).message}`, { cause });
+      }
+      return { ...parseLabelMe(json, key, file), file };
+    }),
+  );
 }

@@ -1,6 +1,7 @@
 /**
  * The images of a training set and their boxes: from a reference set (the phantom generator's
- * reference.json, whose images name their DICOM files) or from a site's DICOM folder plus its
+ * reference.json, whose images name their DICOM files, or an imported picture set's, whose images
+ * name their PNGs) or from a site's DICOM folder plus its
  * annotations. A site's studies go through the same view selection as an analysis, so training
  * sees exactly the two radiographs the runtime would analyse.
  */
@@ -12,12 +13,15 @@ import { isKneeTumorError, KneeTumorError } from '../errors';
 import { selectViews, type LocatedStudy } from '../pipeline/locate-study';
 import { FolderSource, type FolderImage } from '../sources/folder-source';
 import type { ImageAnnotation } from './annotations';
+import { PICTURE_EXTENSIONS } from './picture';
 
 export interface TrainingItem {
   imageId: string;
   patientId: string;
   view: ViewName;
-  dicomPath: string;
+  file: string;
+  /** A DICOM file, converted as the pipeline converts it; or a JPEG/PNG picture, made gray. */
+  format: 'dicom' | 'picture';
   boxes: PixelBox[];
   /** The size the boxes were drawn on; the decoded image must have it. */
   expectedSize?: { width: number; height: number };
@@ -36,12 +40,14 @@ export async function itemsFromReference(referencePath: string): Promise<Trainin
   const base = path.dirname(path.resolve(referencePath));
   return set.patients.flatMap((patient) =>
     patient.images.map((image): TrainingItem => {
-      if (!image.file) throw new KneeTumorError('bad-request', `image ${image.imageId} of ${referencePath} names no DICOM file`);
+      if (!image.file) throw new KneeTumorError('bad-request', `image ${image.imageId} of ${referencePath} names no file`);
       return {
         imageId: image.imageId,
         patientId: patient.patientId,
         view: image.view,
-        dicomPath: path.resolve(base, image.file),
+        file: path.resolve(base, image.file),
+        // An imported picture set's reference names its training PNGs; the phantoms' names DICOM files.
+        format: (PICTURE_EXTENSIONS as readonly string[]).includes(path.extname(image.file).toLowerCase()) ? 'picture' : 'dicom',
         boxes: image.boxes,
         expectedSize: { width: image.width, height: image.height },
       };
@@ -107,7 +113,8 @@ export async function itemsFromSite(dicomDirectory: string, annotations: ImageAn
         imageId: sop,
         patientId: located.patientId ?? studyInstanceUid,
         view: view.view,
-        dicomPath: image.file,
+        file: image.file,
+        format: 'dicom',
         boxes: labelled?.boxes ?? [],
         ...(labelled?.size ? { expectedSize: labelled.size } : {}),
       });

@@ -1,16 +1,19 @@
 /**
- * Writes a training set: each image converted by the pipeline's own decodeForDetector (so the
- * training pixels are exactly those the detector sees at inference, before the letterbox) as an
- * 8-bit grayscale PNG, and labels.json, the contract models/training/dataset.py reads.
+ * Writes a training set: each DICOM image converted by the pipeline's own decodeForDetector (so
+ * the training pixels are exactly those the detector sees at inference, before the letterbox), each
+ * JPEG/PNG picture made gray (picture.ts), as an 8-bit grayscale PNG, and labels.json, the
+ * contract models/training/dataset.py reads.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import type { PixelBox, ViewName } from '../domain/analysis';
 import { KneeTumorError } from '../errors';
+import { boxOutside } from '../evaluation/inputs/validate';
 import type { Gray8Image } from '../imaging/gray8';
 import { decodeForDetector } from '../pipeline/fetch-images';
 import type { TrainingItem } from './items';
+import { decodePicture } from './picture';
 
 export interface LabelsImage {
   imageId: string;
@@ -42,6 +45,12 @@ async function grayscalePng(image: Gray8Image, file: string): Promise<void> {
     .toFile(file);
 }
 
+async function decodeItem(item: TrainingItem): Promise<Gray8Image> {
+  if (item.format === 'picture') return decodePicture(item.file);
+  const bytes = await readFile(item.file);
+  return decodeForDetector(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
 export async function writeTrainingSet(items: TrainingItem[], outDir: string, onImage?: (done: number, total: number) => void): Promise<TrainingLabels> {
   const seen = new Set<string>();
   for (const item of items) {
@@ -52,15 +61,16 @@ export async function writeTrainingSet(items: TrainingItem[], outDir: string, on
   await mkdir(path.join(outDir, 'images'), { recursive: true });
   const images: LabelsImage[] = [];
   for (const [index, item] of items.entries()) {
-    const bytes = await readFile(item.dicomPath);
-    const image = await decodeForDetector(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const image = await decodeItem(item);
     const expected = item.expectedSize;
     if (expected && (expected.width !== image.width || expected.height !== image.height)) {
       throw new KneeTumorError(
         'bad-request',
-        `${item.dicomPath} is ${image.width} x ${image.height} px but its boxes were drawn on ${expected.width} x ${expected.height}`,
+        `${item.file} is ${image.width} x ${image.height} px but its boxes were drawn on ${expected.width} x ${expected.height}`,
       );
     }
+    const outside = item.boxes.findIndex((box) => boxOutside(box, image.width, image.height));
+    if (outside >= 0) throw new KneeTumorError('bad-request', `${item.file}: box ${outside} lies outside the ${image.width} x ${image.height} image`);
     const file = `images/${item.imageId}.png`;
     await grayscalePng(image, path.join(outDir, file));
     images.push({ imageId: item.imageId, patientId: item.patientId, view: item.view, file, width: image.width, height: image.height, boxes: item.boxes });

@@ -39,6 +39,15 @@ declare module 'wasm-image-decoder' {
 declare module 'jpeg-lossless-decoder-js' {
   export class Decoder {
     decode(buffer: ArrayBufferLike, offset: number, length: number, numBytes?: number): Uint8Array | Uint16Array;
+    /** The frame header's (SOF) columns, rows and sample precision, set by decode. */
+    xDim: number;
+    yDim: number;
+    precision: number | undefined;
+    /** The next sample to store: row yLoc (yDim once every line of the scan was decoded), column xLoc. */
+    yLoc: number;
+    xLoc: number;
+    /** Where decoding stopped in the input; past its end when the stream broke off. */
+    stream: { index: number };
   }
 }
 declare module 'xhr2' {

@@ -10,11 +10,10 @@
 import type { Bundle, ImagingStudy, Patient } from 'fhir/r4';
 import { decodeJwt } from 'jose';
 import { KneeTumorError } from '../errors';
-import { SYSTEMS, studyIdentifierValue } from '../fhir/codes';
-import { subjectVerdict } from '../fhir/patient-subject';
-import type { SmartAuthenticator, SmartCaller } from './smart-auth';
+import { SYSTEMS, studyIdentifierValue } from '../../../fhir-profiles/codes';
+import { subjectVerdict } from '../../../fhir-profiles/patient-subject';
 import { createTokenCache } from './token-cache';
-import { sessionEnded } from './token-grant';
+import { sessionEnded, type SmartAuthenticator, type SmartCaller } from './token-grant';
 
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 

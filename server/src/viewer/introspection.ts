@@ -8,7 +8,7 @@
 import type { TokenValidation } from '../config';
 import { clientSecretBasic } from '../credentials/credentials';
 import { KneeTumorError } from '../errors';
-import { grantOfClaims, sessionEnded, type TokenGrant } from './token-grant';
+import { assertLifetime, grantOfClaims, sessionEnded, type TokenGrant } from './token-grant';
 
 type IntrospectionSettings = Extract<TokenValidation, { mode: 'introspection' }>;
 
@@ -26,16 +26,17 @@ export function introspectionRequest(settings: IntrospectionSettings, token: str
 }
 
 /** The grant an introspection answer gives (pure). */
-export function grantOfIntrospection(answer: unknown, issuer: string): TokenGrant {
+export function grantOfIntrospection(answer: unknown, issuer: string, maxLifetimeSeconds = Number.POSITIVE_INFINITY): TokenGrant {
   if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new KneeTumorError('token-check-unavailable', 'the introspection endpoint did not answer a JSON object');
   const claims = answer as Record<string, unknown>;
   if (claims.active !== true) throw sessionEnded('the access token is no longer active');
   if (typeof claims.exp !== 'number') throw new KneeTumorError('forbidden', 'the introspection answer gives no exp: the EHR must state when the token expires');
   if (claims.exp * 1000 <= Date.now()) throw sessionEnded('the session has expired');
+  assertLifetime(claims, maxLifetimeSeconds);
   return grantOfClaims(claims, issuer);
 }
 
-export function createIntrospectionCheck(settings: IntrospectionSettings, timeoutMs: number): (token: string) => Promise<TokenGrant> {
+export function createIntrospectionCheck(settings: IntrospectionSettings, timeoutMs: number, maxLifetimeSeconds: number): (token: string) => Promise<TokenGrant> {
   const endpoint = settings.introspectionUrl;
   return async (token) => {
     const { headers, body } = introspectionRequest(settings, token);
@@ -58,6 +59,6 @@ export function createIntrospectionCheck(settings: IntrospectionSettings, timeou
     } catch (cause) {
       throw new KneeTumorError('token-check-unavailable', `the introspection endpoint ${endpoint} did not answer JSON`, { cause });
     }
-    return grantOfIntrospection(answer, endpoint);
+    return grantOfIntrospection(answer, endpoint, maxLifetimeSeconds);
   };
 }

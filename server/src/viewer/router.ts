@@ -6,21 +6,23 @@
  * access token, and only studies and reports of the launch patient are served: whatever the token
  * check, the study's ImagingStudy and the report must have that patient as subject. The app's own
  * settings (client_id, scopes, the EHRs it may be launched from) are served as /app/config.json.
+ * The audit trail records each image served (to whom, of which study), each refused token or
+ * patient, and each feedback.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { DiagnosticReport, ImagingStudy, Reference } from 'fhir/r4';
 import { z } from 'zod';
-import { resultCardUuid, OVERRIDE_REASONS } from '../../../cds-hooks/cards';
-import type { FeedbackStore } from '../../../cds-hooks/feedback';
+import { OVERRIDE_REASONS, resultCardUuid } from '../domain/card-feedback';
+import type { FeedbackStore } from '../jobs/feedback-store';
 import type { DicomWebClient } from '../dicomweb/client';
-import { KneeTumorError } from '../errors';
-import { SYSTEMS, studyIdentifierValue } from '../fhir/codes';
+import { isKneeTumorError, KneeTumorError } from '../errors';
+import { SYSTEMS, studyIdentifierValue } from '../../../fhir-profiles/codes';
 import type { FhirClient } from '../fhir/client';
-import { subjectVerdict, type SubjectMismatch } from '../fhir/patient-subject';
-import { bearerToken, respond } from '../http';
+import { subjectVerdict, type SubjectMismatch } from '../../../fhir-profiles/patient-subject';
+import { bearerToken, jsonBody, respond } from '../http';
 import type { JobStore } from '../jobs/store';
 import type { Log } from '../log';
-import type { AccessRequest, SmartAuthenticator, SmartCaller } from './smart-auth';
+import type { AccessRequest, SmartAuthenticator, SmartCaller } from './token-grant';
 
 /** The service id under which the viewer's feedback is stored beside the hooks' own. */
 export const VIEWER_FEEDBACK_SERVICE = 'knee-tumor-viewer';
@@ -42,7 +44,12 @@ export interface ViewerRouterDeps {
   /** The built app (index.html, launch.html, the bundle). */
   clientDir: string;
   log: Log;
+  /** The audit trail (ids only). */
+  audit: Log;
 }
+
+/** The codes of a token the viewer refuses (an unreachable token check is our outage, not a refusal). */
+const TOKEN_REFUSALS = new Set(['session-expired', 'forbidden', 'unauthorized']);
 
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 
@@ -80,11 +87,21 @@ export function createViewerRouter(deps: ViewerRouterDeps): Router {
   });
   router.use('/app', express.static(deps.clientDir, { index: 'index.html' }));
 
+  const authenticate = async (req: Request, studyInstanceUid?: string): Promise<SmartCaller> => {
+    try {
+      return await deps.authenticate(accessOf(req, studyInstanceUid));
+    } catch (error) {
+      if (isKneeTumorError(error) && TOKEN_REFUSALS.has(error.code)) deps.audit('token-refused', { surface: 'viewer', path: req.path, code: error.code, reason: error.reason });
+      throw error;
+    }
+  };
+
   /** Refuses what is not the launch patient's, logged by code (the UID is no patient data). */
   const assertOfPatient = (resources: { subject?: Reference }[], caller: SmartCaller, what: 'study' | 'report', study?: string): void => {
     const reason = mismatchOf(resources, caller);
     if (!reason) return;
     deps.log('viewer-access-refused', { code: 'patient-mismatch', reason, what, study });
+    deps.audit('access-refused', { surface: 'viewer', code: 'patient-mismatch', reason, what, study, issuer: caller.issuer, user: caller.user });
     throw new KneeTumorError('patient-mismatch', `the ${what} is not one of the launch patient's`);
   };
 
@@ -99,11 +116,12 @@ export function createViewerRouter(deps: ViewerRouterDeps): Router {
     (async () => {
       const study = uidParam(req, 'study');
       const sop = uidParam(req, 'sop');
-      const caller = await deps.authenticate(accessOf(req, study));
+      const caller = await authenticate(req, study);
       await assertStudyOfPatient(caller, study);
       const series = await deps.pacs.seriesOfInstance(study, sop);
       if (!series) throw new KneeTumorError('not-found', 'the PACS has no such image in the study');
       const png = await deps.pacs.retrieveRendered({ studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: sop });
+      deps.audit('image-viewed', { issuer: caller.issuer, user: caller.user, study, instance: sop });
       res.status(200).type('image/png').set('Cache-Control', 'private, no-store').send(Buffer.from(png));
     })().catch(next);
   });
@@ -112,7 +130,7 @@ export function createViewerRouter(deps: ViewerRouterDeps): Router {
     '/app-api/studies/:study/analysis',
     respond(async (req) => {
       const study = uidParam(req, 'study');
-      const caller = await deps.authenticate(accessOf(req, study));
+      const caller = await authenticate(req, study);
       await assertStudyOfPatient(caller, study);
       const job = deps.jobs.forStudy(study);
       if (!job) return { status: 200, body: { state: 'not-started' } };
@@ -122,27 +140,25 @@ export function createViewerRouter(deps: ViewerRouterDeps): Router {
 
   router.post(
     '/app-api/feedback',
-    express.json({ limit: '16kb' }),
+    ...jsonBody('16kb'),
     respond(async (req) => {
-      const caller = await deps.authenticate(accessOf(req));
+      const caller = await authenticate(req);
       const parsed = ViewerFeedbackSchema.safeParse(req.body);
       if (!parsed.success) throw new KneeTumorError('bad-request', 'invalid feedback: give diagnosticReport, outcome and, when overridden, a coded reason');
       const { diagnosticReport, outcome, overrideReason } = parsed.data;
       const id = diagnosticReport.slice('DiagnosticReport/'.length);
       const reports = await deps.fhir.search<DiagnosticReport>('DiagnosticReport', `_id=${encodeURIComponent(id)}`);
       assertOfPatient(reports, caller, 'report');
-      const reason = OVERRIDE_REASONS.find((r) => r.code === overrideReason);
-      deps.feedback.record(VIEWER_FEEDBACK_SERVICE, caller.issuer, {
-        feedback: [
-          {
-            card: resultCardUuid(diagnosticReport),
-            outcome,
-            ...(outcome === 'overridden' && reason ? { overrideReason: { reason } } : {}),
-            outcomeTimestamp: new Date().toISOString(),
-          },
-        ],
-      });
+      deps.feedback.record(VIEWER_FEEDBACK_SERVICE, caller.issuer, [
+        {
+          card: resultCardUuid(diagnosticReport),
+          outcome,
+          ...(outcome === 'overridden' && overrideReason ? { overrideReason } : {}),
+          outcomeTimestamp: new Date().toISOString(),
+        },
+      ]);
       deps.log('viewer-feedback-stored', { outcome });
+      deps.audit('feedback', { surface: 'viewer', issuer: caller.issuer, user: caller.user, report: diagnosticReport, outcome, overrideReason });
       return { status: 200, body: {} };
     }),
   );

@@ -11,19 +11,7 @@ import { createFhirTokenCheck } from './fhir-token-check';
 import { createIntrospectionCheck } from './introspection';
 import { createJwtCheck } from './jwt-check';
 import { createTokenCache } from './token-cache';
-import { sessionEnded, type SmartCaller, type TokenGrant } from './token-grant';
-
-export type { SmartCaller } from './token-grant';
-
-/** What a request to /app-api brings: the token, the launch patient the app was told, the study it asks for. */
-export interface AccessRequest {
-  token?: string;
-  /** The `patient` of the app's token response (used by the `fhir` mode, which has nothing else to go on). */
-  launchPatient?: string;
-  studyInstanceUid?: string;
-}
-
-export type SmartAuthenticator = (request: AccessRequest) => Promise<SmartCaller>;
+import { sessionEnded, type SmartAuthenticator, type SmartCaller, type TokenGrant } from './token-grant';
 
 /** A check that depends on the token alone, remembered per token. */
 function cachedPerToken(check: (token: string) => Promise<TokenGrant>): SmartAuthenticator {
@@ -42,9 +30,9 @@ export function createSmartAuthenticator(config: SmartConfig): SmartAuthenticato
   const validation = config.tokenValidation;
   switch (validation.mode) {
     case 'jwt':
-      return cachedPerToken(createJwtCheck(validation, config.fhirBaseUrl));
+      return cachedPerToken(createJwtCheck(validation, config.fhirBaseUrl, config.maxTokenLifetimeSeconds));
     case 'introspection':
-      return cachedPerToken(createIntrospectionCheck(validation, config.timeoutMs));
+      return cachedPerToken(createIntrospectionCheck(validation, config.timeoutMs, config.maxTokenLifetimeSeconds));
     case 'fhir':
       return createFhirTokenCheck(config.fhirBaseUrl, config.timeoutMs);
   }

@@ -12,6 +12,8 @@ export interface SmartCaller {
   issuer: string;
   /** "Patient/<id>": the patient the clinician launched the app for. */
   patient: string;
+  /** Who holds the token (its `fhirUser`, else its `sub`), for the audit trail, when the token says. */
+  user?: string;
 }
 
 /** A token's check: who it is for, and when it expires (seconds since the epoch), when known. */
@@ -40,5 +42,27 @@ export function grantOfClaims(claims: Record<string, unknown>, issuer: string): 
   }
   const patient = patientClaim(claims);
   if (!patient) throw new KneeTumorError('forbidden', 'the access token has no patient context: launch the viewer from a patient\'s chart');
-  return { caller: { issuer, patient: `Patient/${patient}` }, expiresAt: typeof claims.exp === 'number' ? claims.exp : undefined };
+  const user = [claims.fhirUser, claims.sub].find((u): u is string => typeof u === 'string' && u !== '');
+  return { caller: { issuer, patient: `Patient/${patient}`, ...(user ? { user } : {}) }, expiresAt: typeof claims.exp === 'number' ? claims.exp : undefined };
+}
+
+/** What a request to /app-api brings: the token, the launch patient the app was told, the study it asks for. */
+export interface AccessRequest {
+  token?: string;
+  /** The `patient` of the app's token response (used by the `fhir` mode, which has nothing else to go on). */
+  launchPatient?: string;
+  studyInstanceUid?: string;
+}
+
+export type SmartAuthenticator = (request: AccessRequest) => Promise<SmartCaller>;
+
+/**
+ * Refuses a token that lives longer than `maxSeconds`: from its `iat` to its `exp`, or from now
+ * when it gives no `iat` (a token valid for a century would otherwise be honoured for one).
+ */
+export function assertLifetime(claims: { exp?: unknown; iat?: unknown }, maxSeconds: number, nowSeconds = Date.now() / 1000): void {
+  if (typeof claims.exp !== 'number') return;
+  const from = typeof claims.iat === 'number' ? claims.iat : nowSeconds;
+  const lifetime = Math.round(claims.exp - from);
+  if (lifetime > maxSeconds) throw sessionEnded(`the access token lives ${lifetime} s, longer than the ${maxSeconds} s accepted (smart.maxTokenLifetimeSeconds)`);
 }

@@ -48,7 +48,7 @@ export interface ReaderBoxes {
 
 // Box edges are pixel boundaries and the ensemble rescales boxes to the original image, so an edge
 // may land a fraction of a pixel outside; more than half a pixel is a box on the wrong image.
-const EDGE_TOLERANCE_PX = 0.5;
+export const EDGE_TOLERANCE_PX = 0.5;
 
 function invalid(reason: string): KneeTumorError {
   return new KneeTumorError('bad-request', reason);
@@ -68,7 +68,7 @@ function parseWith<T extends z.ZodType>(schema: T, document: SourcedDocument): z
   throw invalid(`${document.where}: ${problems.join('; ')}${more}`);
 }
 
-function boxOutside(box: PixelBox, width: number, height: number): boolean {
+export function boxOutside(box: PixelBox, width: number, height: number): boolean {
   return (
     box.x < -EDGE_TOLERANCE_PX ||
     box.y < -EDGE_TOLERANCE_PX ||

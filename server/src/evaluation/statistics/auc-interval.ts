@@ -3,7 +3,8 @@
  * interval is shown: DeLong's (the default), MedCalc's exact binomial (how the study's published
  * intervals were computed), or a seeded percentile bootstrap over patients.
  */
-import { clopperPearson, type Interval } from './binomial';
+import { clopperPearson } from './binomial';
+import type { AucIntervalChoice, AucWithInterval } from './auc-types';
 import { bootstrapAuc } from './bootstrap';
 import { delongAuc } from './delong';
 
@@ -17,26 +18,6 @@ export const AUC_INTERVAL_NAMES: Record<AucIntervalMethod, string> = {
 };
 
 export const DEFAULT_BOOTSTRAP_REPLICATES = 2000;
-
-export type AucIntervalChoice =
-  | { method: 'delong' }
-  | { method: 'binomial' }
-  | { method: 'bootstrap'; replicates: number; seed: number };
-
-export type AucWithInterval = {
-  value: number;
-  /**
-   * DeLong's beside the DeLong and the exact binomial interval (MedCalc too reports DeLong's beside
-   * its exact interval); the replicates' standard deviation beside the bootstrap's.
-   */
-  standardError: number;
-  ci95: Interval;
-} & (
-  | { method: 'delong' }
-  // trials: the n of AUC x n, every patient (tumor and normal).
-  | { method: 'binomial'; trials: number }
-  | { method: 'bootstrap'; replicates: number; seed: number }
-);
 
 /**
  * MedCalc's default AUC interval: the exact (Clopper-Pearson) binomial interval of AUC x n

@@ -2,7 +2,7 @@
  * Percentile bootstrap interval of the AUC, resampling tumor patients and normal patients
  * separately so that every replicate keeps the test set's prevalence. Seeded, so reproducible.
  */
-import type { AucWithInterval } from './auc-interval';
+import type { AucWithInterval } from './auc-types';
 import { randomIndex, seededRandom } from './random';
 import { areaUnderCurve } from './roc';
 

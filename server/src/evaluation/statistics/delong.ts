@@ -2,7 +2,7 @@
  * DeLong, DeLong and Clarke-Pearson (1988): the variance of the empirical AUC from its structural
  * components, computed with midranks (Sun and Xu, 2014) so it stays O(n log n) on large test sets.
  */
-import type { AucWithInterval } from './auc-interval';
+import type { AucWithInterval } from './auc-types';
 import { midranks } from './ranks';
 
 const Z_975 = 1.959963984540054;

@@ -76,6 +76,11 @@ export const FINDING = {
   boxWidth: { system: SYSTEMS.kneeTumor, code: 'box-width', display: 'Box width' },
   boxHeight: { system: SYSTEMS.kneeTumor, code: 'box-height', display: 'Box height' },
   foldsAgreeing: { system: SYSTEMS.kneeTumor, code: 'folds-agreeing', display: 'Ensemble models agreeing' },
+  /** A view's distance from the images the model was validated on; referenceRange.high is the model's limit. */
+  domainDistance: { system: SYSTEMS.kneeTumor, code: 'domain-distance', display: 'Distance from the model\'s validated domain' },
+  /** Interpretation of a view beyond that limit (its finding is withheld) and of a patient result withheld for it. */
+  outsideDomain: { system: SYSTEMS.kneeTumor, code: 'outside-validated-domain', display: 'Outside the model\'s validated domain' },
+  insideDomain: { system: SYSTEMS.kneeTumor, code: 'inside-validated-domain', display: 'Inside the model\'s validated domain' },
   imageRegion: { system: SYSTEMS.dicom, code: '111030', display: 'Image Region' },
   algorithmName: { system: SYSTEMS.dicom, code: '111001', display: 'Algorithm Name' },
   algorithmVersion: { system: SYSTEMS.dicom, code: '111003', display: 'Algorithm Version' },
@@ -87,6 +92,8 @@ export const CARD_TOPIC = { system: SYSTEMS.kneeTumor, code: 'bone-tumor-ai', di
 export const INTERPRETATION = {
   positive: { system: SYSTEMS.interpretation, code: 'POS', display: 'Positive' },
   negative: { system: SYSTEMS.interpretation, code: 'NEG', display: 'Negative' },
+  /** No finding: the view (or every view that could decide) is outside the model's validated domain. */
+  indeterminate: { system: SYSTEMS.interpretation, code: 'IND', display: 'Indeterminate' },
 } as const satisfies Record<string, Coding>;
 
 /** The StudyInstanceUID as FHIR writes a DICOM UID in an identifier. */

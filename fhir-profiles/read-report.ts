@@ -4,8 +4,8 @@
  * with this one function, and never the report's text. No Node APIs: the viewer bundles it.
  */
 import type { Coding, DiagnosticReport, Extension, Observation } from 'fhir/r4';
-import type { Laterality, ModelIdentity, ViewName } from '../domain/analysis';
-import type { FindingFacts, TopLesion } from '../domain/wording';
+import type { Laterality, ModelIdentity, ViewName } from '../server/src/domain/analysis';
+import type { FindingFacts, TopLesion } from '../server/src/domain/wording';
 import { AI_DEVICE_EXTENSION, FINDING, INTERPRETATION, MODEL_INTENDED_USE_EXTENSION, REPORT_CODES } from './codes';
 
 export type ModelIntendedUse = ModelIdentity['intendedUse'];
@@ -29,6 +29,8 @@ export interface ReportView {
   score: number;
   positive: boolean;
   boxes: ReportLesion[];
+  /** The view's distance from the model's validated domain and the model's limit; absent when not checked. */
+  domain?: { distance: number; threshold: number; outside: boolean };
 }
 
 export interface ReportReading {
@@ -36,6 +38,10 @@ export interface ReportReading {
   report: string;
   conclusion: string;
   positive: boolean;
+  /** No result: no view is positive and a view is outside the model's validated domain. */
+  abstained: boolean;
+  /** Views outside the model's validated domain (they give no finding). */
+  outsideDomain: ViewName[];
   /** The patient score and the operating threshold; absent when the patient Observation was not read. */
   score?: number;
   operatingThreshold?: number;
@@ -68,8 +74,20 @@ function viewOf(o: Observation): ViewName | undefined {
   return code === 'AP' || code === 'LATERAL' ? code : undefined;
 }
 
+function interpreted(o: { interpretation?: Observation['interpretation'] }, c: Coding): boolean {
+  return o.interpretation?.some((i) => i.coding?.some((x) => same(x, c))) ?? false;
+}
+
 function positive(o: Observation): boolean {
-  return o.interpretation?.some((i) => i.coding?.some((c) => same(c, INTERPRETATION.positive))) ?? false;
+  return interpreted(o, INTERPRETATION.positive);
+}
+
+function domainOf(o: Observation): ReportView['domain'] {
+  const c = component(o, FINDING.domainDistance);
+  const distance = c?.valueQuantity?.value;
+  const threshold = c?.referenceRange?.[0]?.high?.value;
+  if (!c || typeof distance !== 'number' || typeof threshold !== 'number') return undefined;
+  return { distance, threshold, outside: interpreted(c, FINDING.outsideDomain) };
 }
 
 function lesionBox(o: Observation): ReportLesion {
@@ -106,7 +124,8 @@ export function readReport(report: DiagnosticReport, observations: Observation[]
   for (const o of mine.filter((x) => hasCode(x, FINDING.view))) {
     const view = viewOf(o);
     const sop = component(o, FINDING.imageRegion)?.valueString?.replace(/^urn:oid:/, '');
-    if (view && sop) views[view] = { view, sopInstanceUid: sop, score: o.valueQuantity?.value ?? 0, positive: positive(o), boxes: [] };
+    const domain = domainOf(o);
+    if (view && sop) views[view] = { view, sopInstanceUid: sop, score: o.valueQuantity?.value ?? 0, positive: positive(o), boxes: [], ...(domain ? { domain } : {}) };
   }
   for (const o of mine.filter((x) => hasCode(x, FINDING.lesion))) {
     const view = viewOf(o);
@@ -117,6 +136,11 @@ export function readReport(report: DiagnosticReport, observations: Observation[]
     conclusion: report.conclusion ?? '',
     // Without the patient Observation, the conclusion code says whether the report is positive.
     positive: patient ? positive(patient) : (report.conclusionCode?.length ?? 0) > 0,
+    abstained: patient ? interpreted(patient, FINDING.outsideDomain) : false,
+    outsideDomain: Object.values(views)
+      .filter((v) => v?.domain?.outside)
+      .map((v) => v?.view)
+      .filter((v): v is ViewName => v !== undefined),
     score: patient?.valueQuantity?.value,
     operatingThreshold: patient ? componentNumber(patient, FINDING.threshold) : undefined,
     model: report.extension?.find((e) => e.url === AI_DEVICE_EXTENSION)?.valueReference?.display ?? 'unknown model',
@@ -133,7 +157,16 @@ export function findingFacts(reading: ReportReading): FindingFacts | undefined {
   if (reading.score === undefined || reading.operatingThreshold === undefined) return undefined;
   let top: TopLesion | undefined;
   for (const view of Object.values(reading.views)) {
+    if (view?.domain?.outside) continue;
     for (const box of view?.boxes ?? []) if (!top || box.confidence > top.confidence) top = { view: view.view, ...box };
   }
-  return { positive: reading.positive, laterality: reading.laterality, operatingThreshold: reading.operatingThreshold, score: reading.score, top };
+  return {
+    positive: reading.positive,
+    laterality: reading.laterality,
+    operatingThreshold: reading.operatingThreshold,
+    score: reading.score,
+    top,
+    outsideDomain: reading.outsideDomain,
+    abstained: reading.abstained,
+  };
 }
