@@ -38,7 +38,7 @@ export interface ReportReading {
   report: string;
   conclusion: string;
   positive: boolean;
-  /** No result: no view is positive and a view is outside the model's validated domain. */
+  /** No result: a view is outside the model's validated domain. */
   abstained: boolean;
   /** Views outside the model's validated domain (they give no finding). */
   outsideDomain: ViewName[];

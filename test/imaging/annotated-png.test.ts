@@ -99,3 +99,12 @@ it('says in the footer how many boxes below the threshold it leaves out', async 
   expect(layout.footerText.text).toContain('4 boxes below it not drawn');
   expect(layout.boxes.map((b) => b.box)).toEqual([finding]);
 });
+
+it('draws no box on a view outside the model\'s validated domain and says why in the footer', async () => {
+  const outside: ViewFinding = { ...view, positive: false, domain: { distance: 40, threshold: 11.7, outside: true } };
+  const layout = await annotationLayout(SIZE, SIZE, outside, clinical, { showBelowThreshold: true });
+  expect(layout.boxes).toEqual([]);
+  expect(layout.footerText.text).toContain("No AI boxes: this view is outside the model's validated domain");
+  const inside = await annotationLayout(SIZE, SIZE, { ...view, domain: { distance: 5, threshold: 11.7, outside: false } }, clinical, { showBelowThreshold: true });
+  expect(inside.boxes.length).toBe(view.boxes.length);
+});

@@ -141,7 +141,9 @@ export class KneeApp extends LitElement {
   private belowThresholdCount(): number {
     const threshold = this.result?.operatingThreshold;
     if (threshold === undefined) return 0;
-    return VIEWS.reduce((sum, view) => sum + countBelowThreshold(this.result?.views[view]?.boxes ?? [], threshold), 0);
+    // A view outside the validated domain draws no boxes at all, so it has none to reveal.
+    const shown = VIEWS.map((view) => this.result?.views[view]).filter((v) => !v?.domain?.outside);
+    return shown.reduce((sum, v) => sum + countBelowThreshold(v?.boxes ?? [], threshold), 0);
   }
 
   private renderView(view: ViewName) {
@@ -156,6 +158,7 @@ export class KneeApp extends LitElement {
       .showBoxes=${this.display.showBoxes}
       .showBelowThreshold=${this.display.showBelowThreshold}
       .operatingThreshold=${this.result?.operatingThreshold}
+      .outsideDomain=${finding?.domain?.outside ?? false}
       .windowLevel=${this.display.windowLevel}
     ></radiograph-viewer>`;
   }

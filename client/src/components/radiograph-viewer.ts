@@ -10,6 +10,7 @@ import { LitElement, css, html, svg, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { boxesToShow, countBelowThreshold, placeLabels } from '../../../server/src/domain/box-layout';
+import { OUTSIDE_DOMAIN_MEANING } from '../../../server/src/domain/wording';
 import { FITTED, imageCssTransform, imageRectToViewport, panBy, viewTransform, viewportCentre, zoomAbout, type Size, type ViewState } from '../geometry';
 import type { LesionBox } from '../model';
 import { FULL_WINDOW, linearTransfer, type WindowLevel } from '../window-level';
@@ -57,6 +58,8 @@ export class RadiographViewer extends LitElement {
   @property({ type: Boolean }) showBelowThreshold = false;
   /** The report's operating threshold; no box is drawn without it. */
   @property({ type: Number }) operatingThreshold?: number;
+  /** The view lies outside the model's validated domain: its boxes mean nothing and are not drawn. */
+  @property({ type: Boolean }) outsideDomain = false;
   @property({ attribute: false }) windowLevel: WindowLevel = FULL_WINDOW;
 
   @state() private view: ViewState = FITTED;
@@ -133,7 +136,7 @@ export class RadiographViewer extends LitElement {
 
   /** The boxes shown, most important first (the finding first). */
   private visibleBoxes(): LesionBox[] {
-    if (!this.showBoxes || this.operatingThreshold === undefined) return [];
+    if (this.outsideDomain || !this.showBoxes || this.operatingThreshold === undefined) return [];
     return boxesToShow(this.boxes, this.operatingThreshold, this.showBelowThreshold);
   }
 
@@ -174,6 +177,11 @@ export class RadiographViewer extends LitElement {
 
   /** The shown boxes in words, and what is not drawn and why. */
   private renderList(boxes: LesionBox[]) {
+    if (this.outsideDomain) {
+      return html`<ol aria-label="AI boxes on the ${this.label} view">
+        <li class="outside-domain">No AI boxes: this view is outside the model's validated domain. ${OUTSIDE_DOMAIN_MEANING}</li>
+      </ol>`;
+    }
     const threshold = this.operatingThreshold;
     const hidden = threshold !== undefined && this.showBoxes && !this.showBelowThreshold ? countBelowThreshold(this.boxes, threshold) : 0;
     const plural = (count: number) => `${count} box${count === 1 ? '' : 'es'}`;

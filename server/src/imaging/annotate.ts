@@ -71,14 +71,13 @@ function viewWords(view: ViewFinding['view']): string {
 }
 
 function footerLines(view: ViewFinding, result: Pick<AnalysisResult, 'model' | 'operatingThreshold'>, options: AnnotationOptions): string[] {
+  const made = `${viewWords(view.view)} view - AI-generated (${result.model.name} ${result.model.version}), not a diagnosis.`;
+  const demonstration = isDemonstrationModel(result.model) ? [DEMONSTRATION_MODEL_NOTICE] : [];
+  if (view.domain?.outside) return [made, "No AI boxes: this view is outside the model's validated domain (unlike the images it was validated on).", ...demonstration];
   const below = countBelowThreshold(view.boxes, result.operatingThreshold);
   const hidden = !options.showBelowThreshold && below > 0 ? `; ${below} box${below === 1 ? '' : 'es'} below it not drawn` : '';
   const dashed = options.showBelowThreshold && below > 0 ? '; dashed: below it' : '';
-  return [
-    `${viewWords(view.view)} view - AI-generated (${result.model.name} ${result.model.version}), not a diagnosis.`,
-    `Solid box: confidence at or above the operating threshold ${result.operatingThreshold.toFixed(2)}${dashed}${hidden}.`,
-    ...(isDemonstrationModel(result.model) ? [DEMONSTRATION_MODEL_NOTICE] : []),
-  ];
+  return [made, `Solid box: confidence at or above the operating threshold ${result.operatingThreshold.toFixed(2)}${dashed}${hidden}.`, ...demonstration];
 }
 
 export async function annotationLayout(
@@ -95,7 +94,8 @@ export async function annotationLayout(
   const footerHeight = footerText.height + 2 * padding;
   const footer = { x: 0, y: height - footerHeight, width, height: footerHeight };
 
-  const shown = boxesToShow(view.boxes, result.operatingThreshold, options.showBelowThreshold);
+  // A view outside the validated domain gets no finding, so none of its boxes is drawn.
+  const shown = view.domain?.outside ? [] : boxesToShow(view.boxes, result.operatingThreshold, options.showBelowThreshold);
   const drawn = await Promise.all(
     shown.map(async (box, i) => {
       const aboveThreshold = box.confidence >= result.operatingThreshold;
