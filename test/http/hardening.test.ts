@@ -191,15 +191,15 @@ describe('request bodies', () => {
     expect([xml.status, xml.body.code]).toEqual([415, 'unsupported-media-type']);
   });
 
-  it('checks the token before reading the body: an unauthenticated 5 MB body is refused with 401 after its first bytes', async () => {
+  it('checks the token before reading the body: an unauthenticated 5 MB body (hook, CDS feedback, viewer feedback) is refused with 401 after its first bytes', async () => {
     const server = service.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
     try {
-      for (const id of [PATIENT_VIEW, `${PATIENT_VIEW}/feedback`]) {
+      for (const path of [`/cds-services/${PATIENT_VIEW}`, `/cds-services/${PATIENT_VIEW}/feedback`, '/app-api/feedback']) {
         // Only 64 kB of the announced 5 MB are ever sent: an answer proves the rest was not awaited, let alone parsed.
         const status = await new Promise<number>((resolve, reject) => {
-          const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: `/cds-services/${id}`, headers: { 'Content-Type': 'application/json', 'Content-Length': 5 * 1024 * 1024 } });
+          const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, headers: { 'Content-Type': 'application/json', 'Content-Length': 5 * 1024 * 1024 } });
           req.on('response', (res) => {
             resolve(res.statusCode ?? 0);
             req.destroy();
@@ -207,7 +207,7 @@ describe('request bodies', () => {
           req.on('error', reject);
           req.write(`{"hook":"patient-view","padding":"${'x'.repeat(64 * 1024)}`);
         });
-        expect([id, status]).toEqual([id, 401]);
+        expect([path, status]).toEqual([path, 401]);
       }
     } finally {
       server.closeAllConnections();

@@ -9,7 +9,7 @@
  * The audit trail records each image served (to whom, of which study), each refused token or
  * patient, and each feedback.
  */
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { DiagnosticReport, ImagingStudy, Reference } from 'fhir/r4';
 import { z } from 'zod';
 import { OVERRIDE_REASONS, resultCardUuid } from '../domain/card-feedback';
@@ -96,6 +96,15 @@ export function createViewerRouter(deps: ViewerRouterDeps): Router {
     }
   };
 
+  const callers = new WeakMap<Request, SmartCaller>();
+  /** Authenticates from the headers alone, so that a body is read only once its sender is known. */
+  const authenticatedFirst: RequestHandler = (req, _res, next) => {
+    authenticate(req).then((caller) => {
+      callers.set(req, caller);
+      next();
+    }, next);
+  };
+
   /** Refuses what is not the launch patient's, logged by code (the UID is no patient data). */
   const assertOfPatient = (resources: { subject?: Reference }[], caller: SmartCaller, what: 'study' | 'report', study?: string): void => {
     const reason = mismatchOf(resources, caller);
@@ -140,9 +149,10 @@ export function createViewerRouter(deps: ViewerRouterDeps): Router {
 
   router.post(
     '/app-api/feedback',
+    authenticatedFirst,
     ...jsonBody('16kb'),
     respond(async (req) => {
-      const caller = await authenticate(req);
+      const caller = callers.get(req) as SmartCaller;
       const parsed = ViewerFeedbackSchema.safeParse(req.body);
       if (!parsed.success) throw new KneeTumorError('bad-request', 'invalid feedback: give diagnosticReport, outcome and, when overridden, a coded reason');
       const { diagnosticReport, outcome, overrideReason } = parsed.data;
