@@ -6,7 +6,6 @@
  * that takes the process down cannot do so forever. Every SQLite failure (disk full, I/O error)
  * comes out as job-store-unavailable, which callers survive.
  */
-import Database from 'better-sqlite3';
 import { KneeTumorError, type ErrorCode } from '../errors';
 import type { ServiceDatabase } from './database';
 
@@ -97,10 +96,16 @@ export interface JobStore {
 /** The reason a job fails with when every attempt ended with the process. */
 export const PROCESS_STOPPED_REASON = 'the analysis stopped the process';
 
-/** A SQLite failure as job-store-unavailable (its code, e.g. SQLITE_FULL, says why); anything else unchanged. */
+/**
+ * A SQLite failure as job-store-unavailable (its code, e.g. SQLITE_FULL, says why); anything else
+ * unchanged. Recognised by its SQLite result code, not by class: better-sqlite3's native addon throws
+ * the SqliteError class of the first copy of the module loaded in the process, which another copy
+ * (a test runner's module registry, a bundle) does not see as its own.
+ */
 function storageError(operation: string, error: unknown): unknown {
-  if (!(error instanceof Database.SqliteError)) return error;
-  return new KneeTumorError('job-store-unavailable', `the job database cannot ${operation} (${error.code})`, { cause: error });
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return error;
+  return new KneeTumorError('job-store-unavailable', `the job database cannot ${operation} (${code})`, { cause: error });
 }
 
 function guarded<A extends unknown[], R>(operation: string, run: (...args: A) => R): (...args: A) => R {
