@@ -1,8 +1,8 @@
 /**
  * Reconciliation: the triggers fire once (Orthanc's stable-study callback, a FHIR Subscription
  * notification), so a study that completed while the service was down, or whose call was lost,
- * would never be analysed. At start and every intervalMs this searches the PACS (QIDO-RS, CR and
- * DX studies dated from lookbackDays before the newest study seen) and, when the Subscription
+ * would never be analysed. At start and every intervalMs this searches the PACS (QIDO-RS, studies of the
+ * radiograph modalities dated from lookbackDays before the newest study seen) and, when the Subscription
  * trigger is used, the FHIR server (ImagingStudies updated since the last one seen), and queues
  * every knee radiograph study that has no job. The knee is confirmed as the pipeline confirms it
  * (its images' attributes, else its order, else the site's setting). Search results are filtered
@@ -13,6 +13,7 @@ import type { ReconcileConfig } from '../config';
 import { asKneeTumorError, type ErrorCode } from '../errors';
 import type { DicomJson } from '../dicom/candidate';
 import { dicomJsonReader } from '../dicom/candidate';
+import { RADIOGRAPH_MODALITIES } from '../dicom/radiograph';
 import { jsonKey } from '../dicom/tags';
 import type { FhirClient } from '../fhir/client';
 import type { JobStore } from '../jobs/store';
@@ -22,8 +23,6 @@ import { selectViews } from '../pipeline/locate-study';
 import type { StudySource } from '../sources/study-source';
 import { studyUidOf } from './study-uids';
 
-/** The modalities of knee radiographs, searched one by one: servers differ on matching a list. */
-const KNEE_RADIOGRAPH_MODALITIES = ['CR', 'DX'] as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Refusals that mean "not a knee radiograph study": no job. Any other refusal is queued, so that its job records the reason. */
 const NOT_KNEE: ReadonlySet<ErrorCode> = new Set(['not-knee', 'not-radiograph']);
@@ -95,7 +94,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<unknown> | undefined;
 
-  /** The PACS's CR and DX studies dated from `from` on (DA), with the newest date seen. */
+  /** The PACS's radiograph studies dated from `from` on (DA), with the newest date seen. */
   async function pacsCandidates(pacs: StudySearch, now: number): Promise<{ uids: string[]; newest?: string }> {
     const watermark = watermarks.get('pacs');
     const today = dicomDate(now);
@@ -106,7 +105,8 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
     const from = dicomDate(newestSeen - policy.lookbackDays * DAY_MS);
     const uids = new Set<string>();
     let newest: string | undefined;
-    for (const modality of KNEE_RADIOGRAPH_MODALITIES) {
+    // The modalities the pipeline accepts, searched one by one: servers differ on matching a list.
+    for (const modality of RADIOGRAPH_MODALITIES) {
       // One search, not paged: Orthanc 1.10 answers nothing past the first page when ModalitiesInStudy
       // is given, and the date window bounds the answer anyway.
       const params = new URLSearchParams({ ModalitiesInStudy: modality, StudyDate: `${from}-` });
@@ -127,7 +127,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
   }
 
   /**
-   * The FHIR server's available CR/DX ImagingStudies updated since the last one seen: searched
+   * The FHIR server's available radiograph ImagingStudies updated since the last one seen: searched
    * oldest first, a page at a time, each page from the newest update of the one before, until a
    * page moves the watermark no further.
    */
@@ -144,7 +144,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
         if (study.status !== 'available' || !updated || Date.parse(updated) < Date.parse(since)) continue;
         if (!newest || Date.parse(updated) > Date.parse(newest)) newest = updated;
         const modalities = (study.modality ?? []).map((m) => m.code?.toUpperCase());
-        if (modalities.length > 0 && !modalities.some((m) => m === 'CR' || m === 'DX')) continue;
+        if (modalities.length > 0 && !modalities.some((m) => m !== undefined && RADIOGRAPH_MODALITIES.has(m))) continue;
         const uid = studyUidOf(study);
         if (uid) uids.add(uid);
       }
