@@ -6,10 +6,8 @@
  * is not styled as an alert; a clinical-evaluation model's positive is; a result withheld because
  * a view is outside the model's validated domain says so, and why, and is not styled as an alert.
  */
-import * as path from 'node:path';
-import { build } from 'esbuild';
 import type { DiagnosticReport, FhirResource, Observation } from 'fhir/r4';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { toStudyResult } from '../../client/src/fhir-mapping';
 import type { StudyResult } from '../../client/src/model';
 import { DEMONSTRATION_MODEL_NOTICE, type AnalysisResult } from '../../server/src/domain/analysis';
@@ -17,29 +15,15 @@ import { OUTSIDE_DOMAIN_MEANING } from '../../server/src/domain/wording';
 import { decidePatient, decideView } from '../../server/src/pipeline/decide';
 import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
 import { DEMONSTRATION_MODEL, sampleAnalysis } from '../support/analysis-fixture';
+import { bundleForPage, launchChromium } from '../support/browser';
 
-const repo = path.resolve(__dirname, '../..');
 let browser: Browser;
 let bundle: string;
 
 beforeAll(async () => {
-  const built = await build({
-    stdin: {
-      contents: `import './components/decision-banner';
-        window.showResult = (result) => { const el = document.createElement('decision-banner'); el.result = result; document.body.append(el); return el.updateComplete; };`,
-      resolveDir: path.join(repo, 'client/src'),
-      loader: 'ts',
-    },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    tsconfig: path.join(repo, 'client/tsconfig.json'),
-    logLevel: 'silent',
-  });
-  bundle = built.outputFiles[0]?.text ?? '';
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  bundle = await bundleForPage(`import './components/decision-banner';
+        window.showResult = (result) => { const el = document.createElement('decision-banner'); el.result = result; document.body.append(el); return el.updateComplete; };`);
+  browser = await launchChromium();
 }, 60000);
 afterAll(() => browser?.close());
 

@@ -4,13 +4,11 @@
  * domain are drawn and listed; a view outside it draws none (its scores mean nothing) and says why
  * beside the image.
  */
-import * as path from 'node:path';
-import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import type { LesionBox } from '../../client/src/model';
+import { bundleForPage, launchChromium } from '../support/browser';
 
-const repo = path.resolve(__dirname, '../..');
 let browser: Browser;
 let bundle: string;
 let imageUrl: string;
@@ -18,25 +16,11 @@ let imageUrl: string;
 const BOX: LesionBox = { id: 'lesion-1', x: 40, y: 50, width: 60, height: 40, confidence: 0.91, foldsAgreeing: 5, foldCount: 5 };
 
 beforeAll(async () => {
-  const built = await build({
-    stdin: {
-      contents: `import './components/radiograph-viewer';
-        window.showView = (props) => { const el = document.createElement('radiograph-viewer'); Object.assign(el, props); document.body.append(el); return el.updateComplete; };`,
-      resolveDir: path.join(repo, 'client/src'),
-      loader: 'ts',
-    },
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    tsconfig: path.join(repo, 'client/tsconfig.json'),
-    logLevel: 'silent',
-  });
-  bundle = built.outputFiles[0]?.text ?? '';
+  bundle = await bundleForPage(`import './components/radiograph-viewer';
+        window.showView = (props) => { const el = document.createElement('radiograph-viewer'); Object.assign(el, props); document.body.append(el); return el.updateComplete; };`);
   const png = await sharp({ create: { width: 200, height: 160, channels: 3, background: { r: 90, g: 90, b: 90 } } }).png().toBuffer();
   imageUrl = `data:image/png;base64,${png.toString('base64')}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  browser = await launchChromium();
 }, 60000);
 afterAll(() => browser?.close());
 

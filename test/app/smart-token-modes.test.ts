@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DiagnosticReport, ImagingStudy, Patient } from 'fhir/r4';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { parseConfig, type Config } from '../../server/src/config';
 import { demoSamples, loadSamples } from '../../server/src/demo/sample-data';
 import { DicomWebClient } from '../../server/src/dicomweb/client';
@@ -25,9 +25,9 @@ import { freePort, startOrthanc, type RunningOrthanc } from '../support/orthanc'
 import { startService, waitFor, type RunningService } from '../support/running-service';
 import { APP_CLIENT_ID, APP_SCOPE, INTROSPECTION_CLIENT, launchTokens, startSmartEhr, type SmartEhr } from '../support/smart-ehr';
 import { TEST_DETECTOR_MANIFEST } from '../support/test-detector';
+import { launchChromium } from '../support/browser';
 
 const SHOTS = path.resolve(__dirname, '../../test-output/app');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const PACS_USER = { username: 'knee-ai', password: 'test-pacs-secret' };
 
 type Mode = 'jwt' | 'introspection' | 'fhir';
@@ -105,7 +105,7 @@ beforeAll(async () => {
   mia = { id: miaId, study, studyUid: uidOf(study), report };
   const berg = await search<ImagingStudy>(`ImagingStudy?subject=Patient/${idOf('Berg')}`);
   bergStudyUid = uidOf(berg[0] as ImagingStudy);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 240000);
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Bundle, DiagnosticReport, Observation } from 'fhir/r4';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createFeedbackStore } from '../../server/src/jobs/feedback-store';
 import { FINDING } from '../../fhir-profiles/codes';
 import { openDatabase } from '../../server/src/jobs/database';
@@ -22,10 +22,10 @@ import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
 import { sampleAnalysis } from '../support/analysis-fixture';
 import { startDemo, type RunningDemo } from '../support/demo';
 import { TEST_DETECTOR_MANIFEST } from '../support/test-detector';
+import { launchChromium } from '../support/browser';
 
 const repo = path.resolve(__dirname, '../..');
 const SHOTS = path.join(repo, 'test-output/app');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 /** The demo's phantoms have the generator's default size (server/src/demo/sample-data.ts): the PNG must be exactly that. */
 const PHANTOM = { width: DEFAULT_OPTIONS.width, height: DEFAULT_OPTIONS.height };
 
@@ -38,7 +38,7 @@ beforeAll(async () => {
   jobsDb = path.join(mkdtempSync(path.join(os.tmpdir(), 'viewer-test-')), 'jobs.sqlite');
   demo = await startDemo({ model: TEST_DETECTOR_MANIFEST, jobsDb });
   base = demo.base;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 }, 180000);
 

@@ -14,14 +14,14 @@ import { createServer, type Server } from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Bundle, CapabilityStatement, Patient } from 'fhir/r4';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { validationProblems } from '../../server/src/fhir/validate';
 import { createTestCdsClient, type TestCdsClient } from '../support/cds-client';
 import { startDemo, type RunningDemo } from '../support/demo';
 import { freePort } from '../support/orthanc';
 import { TEST_DETECTOR_MANIFEST } from '../support/test-detector';
+import { launchChromium } from '../support/browser';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const REGISTERED_CLIENT_ID = `third-party-${randomUUID()}`;
 
 let demo: RunningDemo | undefined;
@@ -42,7 +42,7 @@ beforeAll(async () => {
   const server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>third-party client</title>'));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   otherOrigin = { server, url: `http://localhost:${port}/` };
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 180000);
 
 afterAll(async () => {

@@ -11,22 +11,18 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import request from 'supertest';
 import type { ImagingStudy, Patient, ServiceRequest } from 'fhir/r4';
 import { generatePatient } from '../../models/phantoms/generate';
 import { DicomWebClient } from '../../server/src/dicomweb/client';
 import { parsePart10 } from '../../server/src/dicom/part10';
 import type { AnalysisResult } from '../../server/src/domain/analysis';
-import { loadPacsAnalysis } from '../../server/src/pipeline/pacs-analysis';
 import { locateStudy } from '../../server/src/pipeline/locate-study';
 import { DicomWebSource } from '../../server/src/sources/dicomweb-source';
 import { FolderSource } from '../../server/src/sources/folder-source';
 import { runCli } from '../support/cli';
 import { rewriteAttributes, type AttributeChanges } from '../support/dicom-rewrite';
-import { startFhirServer } from '../support/fhir-server';
+import { startDetectorService } from '../support/detector-service';
 import { startOrthanc, type RunningOrthanc } from '../support/orthanc';
-import { startService, waitFor } from '../support/running-service';
-import { TRIGGER_TOKEN, testConfig } from '../support/service-config';
 import { SHARED_DICOM } from '../support/shared-data';
 import { TEST_DETECTOR_MANIFEST } from '../support/test-detector';
 
@@ -174,16 +170,11 @@ describe('the locate step over a folder', () => {
 
 describe('the service: the order a study was made for', () => {
   it('confirms the knee when the ImagingStudy is basedOn a knee radiograph order, and refuses the same images ordered as a chest', async () => {
-    const fhir = await startFhirServer();
-    const orthanc = await startOrthanc();
-    const pacs = { dicomWebUrl: orthanc.dicomWebUrl, timeoutMs: 20000 };
-    // The test detector is a demonstration model, which the service runs only when allowed.
-    const config = testConfig(fhir.baseUrl, [], { pacs, model: { manifestPath: TEST_DETECTOR_MANIFEST, cpuThreads: 1, allowDemonstrationModel: true } });
-    const { analyse, detector } = await loadPacsAnalysis(pacs, config.model, config.analysis, () => undefined);
-    const running = await startService(config, analyse, detector.identity);
+    const service = await startDetectorService();
+    const { fhir, settled } = service;
     try {
       const ordered = { knee: unconfirmedPhantom(8), chest: unconfirmedPhantom(9) };
-      await new DicomWebClient(pacs).storeInstances([...ordered.knee.files, ...ordered.chest.files]);
+      await service.pacs.storeInstances([...ordered.knee.files, ...ordered.chest.files]);
       const patient = await fhir.create<Patient>({ resourceType: 'Patient', gender: 'male', birthDate: '2009-05-01' });
       const order = (loinc: string, display: string) =>
         fhir.create<ServiceRequest>({
@@ -202,13 +193,8 @@ describe('the service: the order a study was made for', () => {
           basedOn: [{ reference: `ServiceRequest/${orders[key].id}` }],
           identifier: [{ system: 'urn:dicom:uid', value: `urn:oid:${ordered[key].uid}` }],
         });
-        await request(running.url).post('/triggers/studies').set('Authorization', `Bearer ${TRIGGER_TOKEN}`).send({ studyInstanceUid: ordered[key].uid }).expect(202);
+        await service.trigger(ordered[key].uid);
       }
-      const settled = (uid: string) =>
-        waitFor('the job to settle', () => {
-          const job = running.service.jobs.forStudy(uid);
-          return job?.state === 'done' || job?.state === 'failed' ? job : undefined;
-        });
       expect(await settled(ordered.knee.uid)).toMatchObject({ state: 'done' });
       expect(await settled(ordered.chest.uid)).toMatchObject({
         state: 'failed',
@@ -216,10 +202,7 @@ describe('the service: the order a study was made for', () => {
         errorReason: expect.stringContaining('no knee radiograph order is known for the study'),
       });
     } finally {
-      await running.stop();
-      await detector.release();
-      await orthanc.stop();
-      await fhir.stop();
+      await service.stop();
     }
   }, 120000);
 });
