@@ -1,12 +1,15 @@
 /**
  * The app's SMART settings, served by the service at run time (GET config.json beside the app,
  * from the `smart.app` configuration): the client_id the EHR registered, the scopes to ask for,
- * and the EHRs (their FHIR base URLs, the launch's `iss`) the app may be launched from.
+ * the EHRs (their FHIR base URLs, the launch's `iss`) the app may be launched from, and, when the
+ * service must see the token response to know the launch patient, its token broker.
  */
 export interface AppConfig {
   clientId: string;
   scope: string;
   allowedIssuers: string[];
+  /** Where the token requests go instead of the EHR's token endpoint (the service's `fhir` mode). */
+  tokenBroker?: string;
 }
 
 function isAppConfig(value: unknown): value is AppConfig {
@@ -15,7 +18,8 @@ function isAppConfig(value: unknown): value is AppConfig {
     typeof v?.clientId === 'string' &&
     typeof v.scope === 'string' &&
     Array.isArray(v.allowedIssuers) &&
-    v.allowedIssuers.every((i) => typeof i === 'string')
+    v.allowedIssuers.every((i) => typeof i === 'string') &&
+    (v.tokenBroker === undefined || typeof v.tokenBroker === 'string')
   );
 }
 

@@ -6,6 +6,21 @@ import FHIR from 'fhirclient';
 import { issuerAllowed, loadAppConfig } from './app-config';
 import { showAlert } from './alert';
 
+/**
+ * The one place the app's token requests are sent elsewhere than the EHR's token endpoint: when
+ * the service brokers them (its `fhir` mode, where the token response is the only word on the
+ * launch patient), fhirclient's stored state.tokenUri, which ready() posts the code to and
+ * refresh() the refresh token, is pointed at the service's broker, which forwards to the EHR.
+ * fhirclient 2.6.3 keeps the state as JSON in sessionStorage under the key stored at SMART_KEY.
+ */
+function sendTokenRequestsTo(brokerUrl: string): void {
+  const stateKey = JSON.parse(sessionStorage.getItem('SMART_KEY') ?? 'null') as string | null;
+  const stored = stateKey ? sessionStorage.getItem(stateKey) : null;
+  if (!stateKey || !stored) throw new Error('The SMART launch state was not stored; open the viewer again from the chart.');
+  const state = JSON.parse(stored) as Record<string, unknown>;
+  sessionStorage.setItem(stateKey, JSON.stringify({ ...state, tokenUri: brokerUrl }));
+}
+
 async function launch(): Promise<void> {
   const config = await loadAppConfig();
   const iss = new URLSearchParams(window.location.search).get('iss');
@@ -20,7 +35,9 @@ async function launch(): Promise<void> {
     );
     return;
   }
-  await FHIR.oauth2.authorize({ clientId: config.clientId, scope: config.scope, redirectUri: './index.html', pkceMode: 'required' });
+  const authorizeUrl = await FHIR.oauth2.authorize({ clientId: config.clientId, scope: config.scope, redirectUri: './index.html', pkceMode: 'required', noRedirect: true });
+  if (config.tokenBroker) sendTokenRequestsTo(new URL(config.tokenBroker, window.location.href).href);
+  if (typeof authorizeUrl === 'string') window.location.href = authorizeUrl;
 }
 
 launch().catch((error: unknown) => showAlert('The viewer could not be launched', (error as Error).message));

@@ -3,17 +3,17 @@
  * ImagingStudy, DiagnosticReport, Observation) and our /app-api (rendered images through our
  * server, the analysis state, feedback), each with the app's access token. A FHIR read answered
  * 401 means the session is over (SessionExpiredError); an /app-api refusal is classified by its
- * error code (api-errors.ts). /app-api is told the launch patient of the token response, which the
- * service accepts only as far as the token itself allows.
+ * error code (api-errors.ts). Whatever the FHIR server returns is checked against the launch
+ * patient before anything is shown, with the rule the service and the cards use (subjectVerdict):
+ * a server that ignores `patient=` returns other patients' studies, which are left out, and a report
+ * or result of another patient is refused (NotThisPatientError).
  */
-import type { DiagnosticReport, ImagingStudy, Observation, Patient } from 'fhir/r4';
+import type { DiagnosticReport, ImagingStudy, Observation, Patient, Reference } from 'fhir/r4';
 import type Client from 'fhirclient/lib/Client';
+import { subjectVerdict } from '../../fhir-profiles/patient-subject';
 import { ANALYSIS_IDENTIFIER_SYSTEM, toPatientSummary, toStudyItem, toStudyResult } from './fhir-mapping';
-import { apiError, SessionExpiredError } from './api-errors';
+import { apiError, NotThisPatientError, SessionExpiredError } from './api-errors';
 import type { AnalysisState, PatientSummary, StudyItem, StudyResult } from './model';
-
-/** Must match LAUNCH_PATIENT_HEADER of server/src/viewer/router.ts. */
-const LAUNCH_PATIENT_HEADER = 'X-Launch-Patient';
 
 export type FeedbackOutcome = { outcome: 'accepted' } | { outcome: 'overridden'; reason: string };
 
@@ -46,8 +46,10 @@ async function guard<T>(call: () => Promise<T>): Promise<T> {
 export function smartStudySource(client: Client): StudySource {
   const patientId = client.getPatientId();
   if (!patientId) throw new Error('The EHR launched the viewer without a patient.');
+  const fhirServer: string = client.state.serverUrl;
+  const isThePatients = (resource: { subject?: Reference }) => subjectVerdict(resource.subject, { id: patientId }, fhirServer) === 'same-patient';
   const api = async (path: string, init: RequestInit = {}): Promise<Response> => {
-    const headers = { ...init.headers, Authorization: `Bearer ${client.getState('tokenResponse.access_token')}`, [LAUNCH_PATIENT_HEADER]: patientId };
+    const headers = { ...init.headers, Authorization: `Bearer ${client.getState('tokenResponse.access_token')}` };
     const response = await fetch(path, { ...init, headers });
     if (response.ok) return response;
     const body: unknown = await response.json().catch(() => undefined);
@@ -56,19 +58,24 @@ export function smartStudySource(client: Client): StudySource {
   const fhir = <T>(url: string) => guard(() => client.request<T>(url, { flat: true, pageLimit: 0 }));
 
   return {
-    patient: async () => toPatientSummary(await fhir<Patient>(`Patient/${patientId}`)),
+    async patient() {
+      const patient = await fhir<Patient>(`Patient/${patientId}`);
+      if (patient.id !== patientId) throw new NotThisPatientError('patient record');
+      return toPatientSummary(patient);
+    },
     async studies() {
       const found = await fhir<ImagingStudy[]>(`ImagingStudy?patient=Patient/${patientId}&_sort=-started&_count=50`);
-      return found.map(toStudyItem).filter((s): s is StudyItem => s !== undefined);
+      return found.filter(isThePatients).map(toStudyItem).filter((s): s is StudyItem => s !== undefined);
     },
     async result(study) {
       const reports = await fhir<DiagnosticReport[]>(
         `DiagnosticReport?patient=Patient/${patientId}&identifier=${encodeURIComponent(ANALYSIS_IDENTIFIER_SYSTEM)}|&_sort=-issued`,
       );
-      const report = reports.find((r) => r.imagingStudy?.some((s) => s.reference === `ImagingStudy/${study.imagingStudyId}`));
+      const report = reports.filter(isThePatients).find((r) => r.imagingStudy?.some((s) => s.reference === `ImagingStudy/${study.imagingStudyId}`));
       if (!report) return undefined;
       const references = (report.result ?? []).map((r) => r.reference).filter((r): r is string => typeof r === 'string');
       const observations = await Promise.all(references.map((r) => fhir<Observation>(r)));
+      if (!observations.every(isThePatients)) throw new NotThisPatientError('AI result');
       return toStudyResult(report, observations);
     },
     async analysisState(study) {

@@ -9,7 +9,7 @@ import { KneeTumorError } from './errors';
 import { describeIssues } from './validation-issues';
 
 /** The repository root, whether this file runs compiled (dist/server/src) or as TypeScript (server/src). */
-const REPOSITORY_ROOT = path.resolve(__dirname, path.basename(path.resolve(__dirname, '../..')) === 'dist' ? '../../..' : '../..');
+export const REPOSITORY_ROOT = path.resolve(__dirname, path.basename(path.resolve(__dirname, '../..')) === 'dist' ? '../../..' : '../..');
 
 /** The shipped ensemble. */
 export const DEFAULT_MANIFEST = path.join(REPOSITORY_ROOT, 'models/knee-tumor-v2/manifest.json');
@@ -108,13 +108,18 @@ export const ImageLimitsSchema = z.object({
  * hooks; these limits stop an analysis that runs away (the job fails analysis-limit-exceeded).
  */
 export const AnalysisWorkerSchema = z.object({
-  /** Longest time one study's analysis may take; past it the worker thread is ended. */
-  timeoutMs: z.number().int().positive().default(120000),
+  /**
+   * Longest time one study's analysis may take; past it the worker thread is ended. Fetching two
+   * radiographs, decoding them and running every fold and pass takes seconds, so less than 5 s is
+   * a typing error; the service also refuses to start when warming the model up takes more than
+   * half of it on this machine.
+   */
+  timeoutMs: z.number().int().min(5000).default(120000),
   /**
    * The worker thread's JavaScript heap limit, in MiB. Pixel buffers live outside this heap; they
-   * are bounded by imageLimits before they are allocated.
+   * are bounded by imageLimits before they are allocated. Loading the ensemble needs more than 256.
    */
-  maxHeapMb: z.number().int().positive().default(2048),
+  maxHeapMb: z.number().int().min(256).default(2048),
 });
 
 /** How a study is admitted to the analysis. */
@@ -192,16 +197,35 @@ export const ServiceConfigSchema = z.object({
 const TokenValidationSchema = z.discriminatedUnion('mode', [
   /** A JWT signed with an asymmetric key by the EHR's authorization server, `aud` = fhirBaseUrl. */
   z.object({ mode: z.literal('jwt'), issuer: z.url(), jwksUrl: z.url() }),
-  /** RFC 7662 introspection (any token, opaque included), this service authenticating as a client. */
+  /**
+   * RFC 7662 introspection (any token, opaque included), this service authenticating as a client
+   * with a secret (basic or post), or with a bearer token where the endpoint takes only that: `token`,
+   * else the service's own token from fhir.auth (checked when the service is composed).
+   */
+  z
+    .object({
+      mode: z.literal('introspection'),
+      introspectionUrl: z.url(),
+      clientId: z.string().min(1).optional(),
+      clientSecret: z.string().min(1).optional(),
+      clientAuth: z.enum(['client_secret_basic', 'client_secret_post', 'bearer']).default('client_secret_basic'),
+      token: z.string().min(1).optional(),
+    })
+    .superRefine((v, ctx) => {
+      if (v.clientAuth === 'bearer') return;
+      for (const key of ['clientId', 'clientSecret'] as const) {
+        if (!v[key]) ctx.addIssue({ code: 'custom', path: [key], message: `clientAuth ${v.clientAuth} needs ${key} (or set clientAuth bearer)` });
+      }
+    }),
+  /**
+   * The token must read the launch patient and the requested study on the EHR's FHIR server; the
+   * launch patient is the one the EHR named when the app's token request went through our broker.
+   */
   z.object({
-    mode: z.literal('introspection'),
-    introspectionUrl: z.url(),
-    clientId: z.string().min(1),
-    clientSecret: z.string().min(1),
-    clientAuth: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
+    mode: z.literal('fhir'),
+    /** The EHR's token endpoint the broker forwards to; from {fhirBaseUrl}/.well-known/smart-configuration when omitted. */
+    tokenUrl: z.url().optional(),
   }),
-  /** The token must read the launch patient and the requested study on the EHR's FHIR server. */
-  z.object({ mode: z.literal('fhir') }),
 ]);
 
 /** What the app is told at run time (GET /app/config.json): what the EHR registered it as, and where it may be launched from. */

@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'view-missing'
   | 'not-radiograph'
   | 'not-knee'
+  /** The study's images are not one study of one patient: patient attributes or Study Instance UIDs differ, or SOP Instance UIDs repeat. */
+  | 'study-inconsistent'
   // the images cannot be read
   | 'dicom-unreadable'
   | 'unsupported-transfer-syntax'
@@ -49,6 +51,8 @@ export type ErrorCode =
   | 'cds-client-keys-unavailable'
   // the SMART viewer's access token
   | 'session-expired'
+  /** A token this deployment's check cannot validate (another alg, key, issuer or form): the set-up, not the session. */
+  | 'token-unverifiable'
   | 'patient-mismatch'
   | 'introspection-unauthorized'
   | 'token-check-unavailable'
@@ -71,6 +75,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'view-missing': 422,
   'not-radiograph': 422,
   'not-knee': 422,
+  'study-inconsistent': 422,
   'dicom-unreadable': 422,
   'unsupported-transfer-syntax': 422,
   'pixel-data-invalid': 422,
@@ -97,6 +102,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'prefetch-unavailable': 412,
   'cds-client-keys-unavailable': 503,
   'session-expired': 401,
+  'token-unverifiable': 401,
   'patient-mismatch': 403,
   'introspection-unauthorized': 502,
   'token-check-unavailable': 503,

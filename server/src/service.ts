@@ -102,10 +102,11 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
         })
       : undefined;
   // The viewer needs both whose tokens to trust and a PACS to render from; without them it is not served.
+  const smartAccess = config.smart && pacs ? createSmartAuthenticator(config.smart, fhirConfig) : undefined;
   const viewer: ViewerRouterDeps | undefined =
-    config.smart && pacs
+    config.smart && pacs && smartAccess
       ? {
-          authenticate: createSmartAuthenticator(config.smart),
+          ...smartAccess,
           appSettings: { ...config.smart.app, allowedIssuers: config.smart.app.allowedIssuers ?? [config.smart.fhirBaseUrl] },
           pacs,
           fhir,

@@ -76,10 +76,10 @@ it('prints a readable summary without --json', async () => {
   expect(run.stdout).not.toContain(patient.reference.patientId);
 });
 
-it('refuses a folder with nothing usable, naming every skipped file and why', async () => {
+it('refuses a folder with nothing usable, naming the DICOM file it cannot parse first, then every skipped file and why', async () => {
   const run = await runCli(['analyze', '--dir', path.join(dir, 'unusable')], env);
   expect(run.code).toBe(3);
-  expect(run.stderr).toContain('study-not-found: no DICOM images in');
+  expect(run.stderr).toMatch(/dicom-unreadable: broken\.dcm cannot be read: the DICOM file cannot be parsed: .*; without it, no DICOM images in /);
   expect(run.stderr).toContain('3 file(s) skipped: broken.dcm (the DICOM file cannot be parsed: ');
   expect(run.stderr).toContain('gone.dcm (the file cannot be read: ENOENT)');
   expect(run.stderr).toContain(`notes.txt (${NOT_DICOM})`);

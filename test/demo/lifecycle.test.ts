@@ -6,25 +6,12 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { orthancsWith } from '../support/demo';
 
 const MAIN = path.resolve(__dirname, '../../dist/server/src/demo/main.js');
-
-/** The ids of the Orthanc processes whose environment holds the marker. */
-function orthancsWith(marker: string): number[] {
-  return readdirSync('/proc').flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
-    try {
-      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (!command.startsWith('/usr/sbin/Orthanc')) return [];
-      return readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`KNEE_TUMOR_TEST_MARKER=${marker}`) ? [Number(entry)] : [];
-    } catch {
-      return []; // gone meanwhile
-    }
-  });
-}
 
 /** Runs the demo until it exits; `onOrthanc` is called once its Orthanc is seen running. */
 async function runDemo(env: Record<string, string>, onOrthanc: (demoPid: number) => void): Promise<{ code: number | null; sawOrthanc: boolean; output: string }> {

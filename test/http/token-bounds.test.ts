@@ -38,7 +38,7 @@ describe('SMART access tokens (jwt mode)', () => {
   afterAll(() => keys.stop());
 
   const check = async (token: string, smart: Record<string, unknown> = {}) => {
-    const authenticate = createSmartAuthenticator(parseConfig({ smart: { issuer, jwksUrl: `${issuer}/jwks`, fhirBaseUrl: FHIR, ...smart } }).smart!);
+    const authenticate = createSmartAuthenticator(parseConfig({ smart: { issuer, jwksUrl: `${issuer}/jwks`, fhirBaseUrl: FHIR, ...smart } }).smart!).authenticate;
     try {
       return await authenticate({ token });
     } catch (error) {
@@ -49,16 +49,16 @@ describe('SMART access tokens (jwt mode)', () => {
 
   it('needs an aud naming the FHIR server', async () => {
     expect(await check(await sign({ ...claims, aud: FHIR }, HOUR))).toEqual({ issuer, patient: 'Patient/9', user: 'Practitioner/4' });
-    expect(await check(await sign(claims, HOUR))).toMatch(/^session-expired: .*aud/);
-    expect(await check(await sign({ ...claims, aud: 'https://other.example.org/fhir' }, HOUR))).toMatch(/^session-expired: .*aud/);
+    expect(await check(await sign(claims, HOUR))).toMatch(/^token-unverifiable: .*aud/);
+    expect(await check(await sign({ ...claims, aud: 'https://other.example.org/fhir' }, HOUR))).toMatch(/^token-unverifiable: .*aud/);
   });
 
   it('refuses a token that lives longer than the bound (one hour unless configured)', async () => {
-    expect(await check(await sign({ ...claims, aud: FHIR }, 100 * YEAR))).toMatch(/^session-expired: the access token lives \d+ s, longer than the 3600 s accepted/);
-    expect(await check(await sign({ ...claims, aud: FHIR }, HOUR + 60))).toMatch(/^session-expired: .*longer than the 3600 s/);
+    expect(await check(await sign({ ...claims, aud: FHIR }, 100 * YEAR))).toMatch(/^token-unverifiable: the access token lives \d+ s, longer than the 3600 s accepted/);
+    expect(await check(await sign({ ...claims, aud: FHIR }, HOUR + 60))).toMatch(/^token-unverifiable: .*longer than the 3600 s/);
     expect(await check(await sign({ ...claims, aud: FHIR }, HOUR), { maxTokenLifetimeSeconds: 900 })).toMatch(/longer than the 900 s/);
     // Without iat, what is left of its life counts.
-    expect(await check(await sign({ ...claims, aud: FHIR }, 10 * YEAR, null))).toMatch(/^session-expired: the access token lives \d+ s, longer/);
+    expect(await check(await sign({ ...claims, aud: FHIR }, 10 * YEAR, null))).toMatch(/^token-unverifiable: the access token lives \d+ s, longer/);
     expect(await check(await sign({ ...claims, aud: FHIR }, HOUR - 60, null))).toMatchObject({ patient: 'Patient/9' });
   });
 });

@@ -1,11 +1,13 @@
 /**
- * The corrupt-image corpus (test/support/corrupt-corpus.ts, 289 files from the shared real
- * radiographs and a phantom): every truncation, header/data mismatch, blank image, bomb and huge
- * image is refused with its documented code, in process for all of them and through the built CLI's
- * `analyze` (exit 3, refused) for the phantom member of each class. Bit flips are counted: how many
- * still decode to a plausible image is printed, and each one refused is refused as input.
+ * The corrupt-image corpus (test/support/corrupt-corpus.ts, from the shared real radiographs and a
+ * phantom): every truncation, header/data mismatch, signed label on unsigned data, multi-frame
+ * image, appended second image, blank image, bomb and huge image is refused with its documented
+ * code, in process for all of them and through the built CLI's `analyze` (exit 3, refused) for the
+ * phantom member of each class. Bit flips are counted per source, each one refused is refused as
+ * input, and the README's Input integrity section must state exactly the measured figures.
  * Needs `npx tsc -p tsconfig.build.json` for the CLI part.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -67,24 +69,84 @@ it.each(refusedClasses)('refuses every %s file with its documented code', async 
   expect(wrong).toEqual([]);
 });
 
-it('counts the bit flips that still convert; every other one is refused as input, never a crash', async () => {
-  const counts: Record<string, { total: number; converted: number }> = {};
-  const notRefusals: string[] = [];
-  for (const member of corpus.filter((c) => COUNTED_CLASSES.has(c.corruption))) {
-    const count = (counts[`${member.corruption} (${member.source})`] ??= { total: 0, converted: 0 });
-    count.total++;
-    try {
-      await decodeForDetector(member.bytes);
-      count.converted++;
-    } catch (error) {
-      if (!isKneeTumorError(error) || exitCodeFor(error) !== EXIT.refused) notRefusals.push(`${member.name}: ${String(error)}`);
+interface Count {
+  converted: number;
+  total: number;
+}
+
+/** Per counted class and source, how many files still convert; the bit flips refused as anything but input. */
+interface BitFlipCounts {
+  bySource: Record<string, Record<string, Count>>;
+  notRefusals: string[];
+}
+
+let bitFlips: Promise<BitFlipCounts> | undefined;
+
+/** Measured once for the tests that need it. */
+function countBitFlips(): Promise<BitFlipCounts> {
+  bitFlips ??= (async () => {
+    const counts: BitFlipCounts = { bySource: {}, notRefusals: [] };
+    for (const member of corpus.filter((c) => COUNTED_CLASSES.has(c.corruption))) {
+      const count = ((counts.bySource[member.corruption] ??= {})[member.source] ??= { converted: 0, total: 0 });
+      count.total++;
+      try {
+        await decodeForDetector(member.bytes);
+        count.converted++;
+      } catch (error) {
+        if (!isKneeTumorError(error) || exitCodeFor(error) !== EXIT.refused) counts.notRefusals.push(`${member.name}: ${String(error)}`);
+      }
     }
-  }
-  const lines = Object.entries(counts).map(([name, c]) => `${name}: ${c.converted} of ${c.total} still convert`);
-  const total = Object.values(counts).reduce((sum, c) => ({ total: sum.total + c.total, converted: sum.converted + c.converted }), { total: 0, converted: 0 });
-  process.stdout.write(`bit flips that still decode to a plausible image: ${total.converted} of ${total.total}\n${lines.join('\n')}\n`);
+    return counts;
+  })();
+  return bitFlips;
+}
+
+function sum(counts: Record<string, Count> = {}): Count {
+  return Object.values(counts).reduce((total, c) => ({ converted: total.converted + c.converted, total: total.total + c.total }), { converted: 0, total: 0 });
+}
+
+it('counts the bit flips that still convert; every other one is refused as input, never a crash', async () => {
+  const { bySource, notRefusals } = await countBitFlips();
+  const lines = Object.entries(bySource).flatMap(([corruption, sources]) => Object.entries(sources).map(([source, c]) => `${corruption} (${source}): ${c.converted} of ${c.total} still convert`));
+  process.stdout.write(`bit flips that still decode to a plausible image:\n${lines.join('\n')}\n`);
   expect(notRefusals).toEqual([]);
-  expect(total.total).toBeGreaterThan(0);
+  expect(sum(bySource['bit-flip-data']).total).toBeGreaterThan(0);
+});
+
+/** The section of the README that states the corpus figures. */
+function readmeInputIntegrity(): string {
+  const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+  const start = readme.indexOf('### Input integrity');
+  return readme.slice(start, readme.indexOf('\n## ', start));
+}
+
+it("the README's Input integrity section states the measured figures", async () => {
+  const { bySource } = await countBitFlips();
+  const refused = corpus.filter((c) => !COUNTED_CLASSES.has(c.corruption)).length;
+  const header = sum(bySource['bit-flip-header']);
+  const data = sum(bySource['bit-flip-data']);
+  const measured = {
+    files: corpus.length,
+    refused,
+    header: `${header.converted} of ${header.total}`,
+    data: `${data.converted} of ${data.total}`,
+    perSource: Object.fromEntries(Object.entries(bySource['bit-flip-data'] ?? {}).map(([source, c]) => [source, `${c.converted} of ${c.total}`])),
+  };
+  const section = readmeInputIntegrity();
+  // The sentences wrap anywhere; the table rows are lines.
+  const text = section.replace(/\s+/g, ' ');
+  const stated = {
+    files: Number(/corrupt-corpus\.ts` \((\d+) files/.exec(text)?.[1]),
+    refused: Number(/: 0 of the (\d+) converts/.exec(text)?.[1]),
+    header: /(\d+ of \d+) flips in the image pixel attributes convert/.exec(text)?.[1],
+    data: /\*\*(\d+ of \d+) files with 1 or 10 bits flipped inside the entropy-coded data/.exec(text)?.[1],
+    perSource: Object.fromEntries([...section.matchAll(/^\| (.+?) \| (\d+ of \d+) \|$/gm)].map((m) => [m[1], m[2]])),
+  };
+  if (JSON.stringify(stated) !== JSON.stringify(measured)) {
+    // The table to paste into the README as it is.
+    process.stdout.write(`${Object.entries(measured.perSource).map(([source, figure]) => `| ${source} | ${figure} |`).join('\n')}\n`);
+  }
+  expect(stated).toEqual(measured);
 });
 
 describe('the CLI', () => {

@@ -6,7 +6,7 @@
  */
 import type { DiagnosticReport } from 'fhir/r4';
 import { generatePatient } from '../../models/phantoms/generate';
-import { corruptionsOf, EXPECTED_CODES, PHANTOM, phantomSource, type CorruptClass } from '../support/corrupt-corpus';
+import { corruptPhantomStudy, EXPECTED_CODES, PHANTOM, type CorruptClass } from '../support/corrupt-corpus';
 import { startDetectorService } from '../support/detector-service';
 import { registerStudy } from '../support/fhir-fixtures';
 
@@ -16,18 +16,30 @@ function studyUid(patient: ReturnType<typeof generatePatient>): string {
   return uid;
 }
 
-const CLASSES: (keyof typeof EXPECTED_CODES)[] = ['truncated-stream', 'rows-halved', 'one-pixel', 'bits-allocated-8', 'bits-stored-0', 'high-bit-wrong', 'blank', 'huge-dimensions'];
+const CLASSES: (keyof typeof EXPECTED_CODES)[] = [
+  'truncated-stream',
+  'rows-halved',
+  'one-pixel',
+  'bits-allocated-8',
+  'bits-stored-0',
+  'high-bit-wrong',
+  'blank',
+  'huge-dimensions',
+  'pixel-representation-signed',
+  'multi-frame',
+  'second-image-appended',
+];
 
 it('fails the job of each corrupt study with the reason and writes nothing to FHIR; the intact study is reported', async () => {
   const service = await startDetectorService();
   const { fhir, settled } = service;
   try {
-    const studies = CLASSES.map((corruption, i) => {
-      const patient = generatePatient(PHANTOM.seed + 100 + i, 0, PHANTOM.options);
-      const damaged = corruptionsOf(phantomSource('phantom knee AP', patient.ap)).find((c) => c.corruption === corruption);
-      if (!damaged) throw new Error(`no ${corruption} variant of the phantom`);
-      return { corruption: corruption as CorruptClass, uid: studyUid(patient), files: [damaged.bytes, patient.lateral] };
-    });
+    const studies = [];
+    for (const [i, corruption] of CLASSES.entries()) {
+      // Patients of distinct seeds, so that each study is its own.
+      const { patient, damaged } = await corruptPhantomStudy(corruption, PHANTOM.seed + 100 + 20 * i);
+      studies.push({ corruption: corruption as CorruptClass, uid: studyUid(patient), files: [damaged.bytes, patient.lateral] });
+    }
     const intact = generatePatient(PHANTOM.seed + 99, 0, PHANTOM.options);
     const intactUid = studyUid(intact);
     await service.pacs.storeInstances([...studies.flatMap((s) => s.files), intact.ap, intact.lateral]);

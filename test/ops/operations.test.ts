@@ -114,7 +114,8 @@ describe('metrics and the audit trail', () => {
     expect(audit.find((l) => l.audit === 'image-viewed')).toMatchObject({ issuer: authIssuer, user: 'Practitioner/dr-1', study, instance });
     expect(audit.filter((l) => l.audit === 'token-refused').map((l) => [l.surface, l.code])).toEqual([
       ['cds', 'unauthorized'],
-      ['viewer', 'session-expired'],
+      // A token for another FHIR server (aud) is one this service cannot accept, not an ended session.
+      ['viewer', 'token-unverifiable'],
     ]);
     expect(audit.find((l) => l.audit === 'feedback')).toMatchObject({ surface: 'cds', service: PATIENT_VIEW, issuer: ehr.issuer, count: 1 });
     expect(readFileSync(config.operations.auditLogPath as string, 'utf8')).not.toContain(patientId);

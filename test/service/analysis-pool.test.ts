@@ -31,6 +31,10 @@ let proxy: LoopbackServer;
 let studyUid: string;
 const pools: AnalysisPool[] = [];
 const forwardErrors: string[] = [];
+/** How long the proxy holds the next image (WADO-RS instance) it retrieves, when a test sets it. */
+let holdNextImageMs = 0;
+/** When the proxy last handed an image over (performance.now()). */
+let imageServedAt = 0;
 
 function config(worker: Record<string, number>): Config {
   return parseConfig({
@@ -77,6 +81,12 @@ beforeAll(async () => {
       return;
     }
     const body = await requestBody(request);
+    const image = /\/instances\/[0-9.]+$/.test(url.split('?')[0] ?? '');
+    if (image && holdNextImageMs > 0) {
+      const holdMs = holdNextImageMs;
+      holdNextImageMs = 0;
+      await new Promise((resolve) => setTimeout(resolve, holdMs));
+    }
     // Once more on a network error: under load Orthanc may close a kept-alive connection as it is reused.
     const answer = await forward(orthanc.url, request, body).catch((error: unknown) => {
       forwardErrors.push(String((error as Error).cause ?? error));
@@ -84,6 +94,7 @@ beforeAll(async () => {
     });
     response.writeHead(answer.status, { 'Content-Type': answer.contentType });
     response.end(answer.body);
+    if (image) imageServedAt = performance.now();
   });
 }, 120000);
 
@@ -121,5 +132,21 @@ it('stops an analysis past the time limit, naming it, and analyses the next stud
   const threaded = await pool({ timeoutMs: 15000, maxHeapMb: 512 });
   expect(await refusal(threaded.analyse(HANGING_STUDY))).toBe('analysis-limit-exceeded: the analysis ran longer than analysis.worker.timeoutMs (15000 ms) and was stopped');
   // The fresh thread loads the ensemble again within the same limit.
+  expect((await threaded.analyse(studyUid)).studyInstanceUid).toBe(studyUid);
+}, 180000);
+
+it('stops an analysis whose time limit falls during inference between native calls, without ending the process', async () => {
+  const timeoutMs = 10000;
+  const threaded = await pool({ timeoutMs, maxHeapMb: 512 });
+  // Measured on this study: how long until its images are in, and how long decoding and inference
+  // take then. One image is then held so that the limit falls halfway through that second part,
+  // while the ensemble infers: ending the thread inside an onnxruntime call used to abort the
+  // whole process.
+  const started = performance.now();
+  await threaded.analyse(studyUid);
+  const untilImages = imageServedAt - started;
+  const afterImages = performance.now() - imageServedAt;
+  holdNextImageMs = Math.max(0, Math.round(timeoutMs - untilImages - afterImages / 2));
+  expect(await refusal(threaded.analyse(studyUid))).toBe(`analysis-limit-exceeded: the analysis ran longer than analysis.worker.timeoutMs (${timeoutMs} ms) and was stopped`);
   expect((await threaded.analyse(studyUid)).studyInstanceUid).toBe(studyUid);
 }, 180000);

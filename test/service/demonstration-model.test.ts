@@ -5,18 +5,14 @@
  * share) and on the built serve entry itself, run as `npm run serve` runs it (needs `npm run
  * build`). The test detector double stands for a model for clinical evaluation.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { DEFAULT_MANIFEST, loadConfig } from '../../server/src/config';
 import { isKneeTumorError } from '../../server/src/errors';
 import { silentLog } from '../../server/src/log';
 import { loadManifest } from '../../server/src/model/manifest';
 import { createService } from '../../server/src/service';
+import { runServe } from '../support/serve-process';
 import { TEST_MODEL, testConfig } from '../support/service-config';
 
-const SERVE = path.resolve(__dirname, '../../dist/server/src/main.js');
 const notUsed = () => Promise.reject(new Error('not used'));
 
 function refusal(start: () => unknown): string {
@@ -56,46 +52,15 @@ describe('model.allowDemonstrationModel', () => {
   });
 });
 
-/** Runs the built serve entry until it exits; once it logs `stopAt` it gets SIGTERM. Its exit code and log lines. */
-function serve(env: Record<string, string>, stopAt?: string): Promise<{ code: number | null; log: string }> {
-  const jobs = path.join(mkdtempSync(path.join(os.tmpdir(), 'serve-')), 'jobs.sqlite');
-  const child = spawn(process.execPath, [SERVE], {
-    env: {
-      PATH: process.env.PATH,
-      KNEE_TUMOR_DICOMWEB_URL: 'http://127.0.0.1:9/dicom-web',
-      KNEE_TUMOR_FHIR_URL: 'http://127.0.0.1:9/fhir',
-      KNEE_TUMOR_BASE_URL: 'https://cds.knee-tumor.example.org',
-      KNEE_TUMOR_PORT: '0',
-      KNEE_TUMOR_APP_LAUNCH_URL: 'https://viewer.knee-tumor.example.org/launch',
-      KNEE_TUMOR_MODEL_CARD_URL: 'https://knee-tumor.example.org/model-card',
-      KNEE_TUMOR_JOBS_DB: jobs,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  let stopping = false;
-  return new Promise((resolve, reject) => {
-    const read = (d: Buffer) => {
-      log += d.toString();
-      if (stopAt && !stopping && log.includes(`"event":"${stopAt}"`)) stopping = child.kill('SIGTERM');
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, log }));
-  });
-}
-
 describe('npm run serve', () => {
   it('exits 1 with config-invalid on the shipped model by default, and listens when the setting allows it', async () => {
-    const refused = await serve({});
+    const refused = await runServe({});
     expect(refused.code).toBe(1);
     const line = JSON.parse(refused.log.trim().split('\n').at(-1) ?? '{}') as { event?: string; code?: string; reason?: string };
     expect(line).toMatchObject({ event: 'start-failed', code: 'config-invalid' });
     expect(line.reason).toContain('KNEE_TUMOR_ALLOW_DEMONSTRATION_MODEL=true');
 
-    const started = await serve({ KNEE_TUMOR_ALLOW_DEMONSTRATION_MODEL: 'true' }, 'listening');
+    const started = await runServe({ KNEE_TUMOR_ALLOW_DEMONSTRATION_MODEL: 'true' }, 'listening');
     expect(started.code).toBe(0);
     expect(started.log).toContain('"event":"listening"');
     const { identity } = await loadManifest(DEFAULT_MANIFEST);

@@ -1,16 +1,17 @@
 /**
  * A corpus of damaged DICOM files, as a hospital's test team would make it: from the shared real
  * radiographs (native, RLE, JPEG Lossless SV1, JPEG 2000 lossless and lossy, and JPEG-LS, JPEG
- * baseline and deflated copies of the small one) and a phantom knee, every class of damage the
- * pipeline must refuse (truncations at several lengths, header/data mismatches, blank images,
- * deflate bombs, huge dimensions) and bit flips, of which some cannot be caught.
+ * baseline and deflated copies of the small one) and a phantom knee (native and JPEG-LS), every
+ * class of damage the pipeline must refuse (truncations at several lengths, header/data
+ * mismatches, a signed label on unsigned data, several frames, a second image after the stream,
+ * blank images, deflate bombs, huge dimensions) and bit flips, of which some cannot be caught.
  */
 import { seededRandom } from '../../server/src/evaluation/statistics/random';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createDeflateRaw } from 'node:zlib';
 import * as dicomParser from 'dicom-parser';
-import { generatePatient } from '../../models/phantoms/generate';
+import { generatePatient, type GeneratedPatient } from '../../models/phantoms/generate';
 import { decodeFrame } from '../../server/src/dicom/codecs';
 import { readPart10Image } from '../../server/src/dicom/part10';
 import { TAG, TRANSFER_SYNTAX as TS } from '../../server/src/dicom/tags';
@@ -18,7 +19,7 @@ import type { ErrorCode } from '../../server/src/errors';
 import { decodeForDetector } from '../../server/src/pipeline/fetch-images';
 import { encodeJpegBaseline, encodeJpegLs } from './codec-encoders';
 import { deflateExplicitLittleEndian, metaHeaderFor } from './deflate';
-import { patchStrings } from './dicom-patch';
+import { insertString, patchStrings } from './dicom-patch';
 import { rewriteAttributes } from './dicom-rewrite';
 import { SHARED_DICOM } from './shared-data';
 
@@ -37,6 +38,9 @@ export const CORRUPT_CLASSES = [
   'deflate-bomb',
   'huge-dimensions',
   'too-many-frames',
+  'pixel-representation-signed',
+  'multi-frame',
+  'second-image-appended',
   'bit-flip-header',
   'bit-flip-data',
 ] as const;
@@ -64,6 +68,9 @@ export const EXPECTED_CODES: Record<Exclude<CorruptClass, 'bit-flip-header' | 'b
   'deflate-bomb': ['image-too-large'],
   'huge-dimensions': ['image-too-large'],
   'too-many-frames': ['image-too-large'],
+  'pixel-representation-signed': ['dicom-inconsistent'],
+  'multi-frame': ['dicom-inconsistent'],
+  'second-image-appended': ['dicom-inconsistent'],
 };
 
 export interface CorruptCase {
@@ -76,8 +83,11 @@ export interface CorruptCase {
   phantom: boolean;
 }
 
-/** The phantom patient whose AP view the corpus corrupts (its lateral view stays intact). */
-export const PHANTOM = { seed: 31, index: 0, options: { width: 440, height: 560, tumorFraction: 0 } } as const;
+/**
+ * The phantom patient whose AP view the corpus corrupts (its lateral view stays intact): one whose
+ * stored values cross the sign bit, so that a signed label wraps them.
+ */
+export const PHANTOM = { seed: 32, index: 0, options: { width: 440, height: 560, tumorFraction: 0 } } as const;
 
 export interface Source {
   name: string;
@@ -90,6 +100,8 @@ export interface Source {
   deflated: boolean;
   bitsAllocated: number;
   phantom: boolean;
+  /** Horizontal neighbours on either side of half the stored range: where a signed label wraps the values. */
+  signBitCrossings: number;
 }
 
 type UsKeyword = 'Rows' | 'Columns' | 'BitsAllocated' | 'BitsStored' | 'HighBit' | 'PixelRepresentation' | 'SamplesPerPixel';
@@ -108,21 +120,30 @@ function item(tag: number, value: Uint8Array): Buffer {
   return Buffer.concat([header, value]);
 }
 
-/** Pixel Data (7FE0,0010) as an explicit VR element: native OW/OB, or encapsulated fragments. */
-function pixelDataElement(frame: Uint8Array, encapsulated: boolean, bitsAllocated: number): Buffer {
-  const payload = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+function evenLength(bytes: Buffer): Buffer {
+  return bytes.length % 2 ? Buffer.concat([bytes, Buffer.alloc(1)]) : bytes;
+}
+
+/**
+ * Pixel Data (7FE0,0010) as an explicit VR element: native OW/OB frames one after the other, or
+ * one encapsulated fragment per frame behind a Basic Offset Table (empty for one frame).
+ */
+function pixelDataElement(frames: readonly Uint8Array[], encapsulated: boolean, bitsAllocated: number): Buffer {
+  const payloads = frames.map((frame) => Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
   const header = Buffer.alloc(12);
   header.writeUInt16LE(0x7fe0, 0);
   header.writeUInt16LE(0x0010, 2);
   header.write(encapsulated || bitsAllocated === 8 ? 'OB' : 'OW', 4, 'latin1');
   if (!encapsulated) {
-    const padded = payload.length % 2 ? Buffer.concat([payload, Buffer.alloc(1)]) : payload;
+    const padded = evenLength(Buffer.concat(payloads));
     header.writeUInt32LE(padded.length, 8);
     return Buffer.concat([header, padded]);
   }
   header.writeUInt32LE(0xffffffff, 8);
-  const fragment = payload.length % 2 ? Buffer.concat([payload, Buffer.alloc(1)]) : payload;
-  return Buffer.concat([header, item(0xe000, new Uint8Array(0)), item(0xe000, fragment), item(0xe0dd, new Uint8Array(0))]);
+  const fragments = payloads.map(evenLength);
+  const offsets = Buffer.alloc(frames.length > 1 ? 4 * frames.length : 0);
+  fragments.slice(0, -1).reduce((offset, fragment, i) => (offsets.writeUInt32LE(offset + 8 + fragment.length, 4 * (i + 1)), offset + 8 + fragment.length), 0);
+  return Buffer.concat([header, item(0xe000, offsets), ...fragments.map((f) => item(0xe000, f)), item(0xe0dd, new Uint8Array(0))]);
 }
 
 /** The data set's elements before Pixel Data, with US attributes overwritten in place. */
@@ -138,10 +159,10 @@ function headerBytes(file: Uint8Array, us: Partial<Record<UsKeyword, number>>): 
   return header;
 }
 
-/** The source with other US values and/or another frame, deflated when the source is. */
-function variant(source: Source, change: { us?: Partial<Record<UsKeyword, number>>; frame?: Uint8Array } = {}): Uint8Array {
+/** The source with other US values and/or another frame (or several), deflated when the source is. */
+function variant(source: Source, change: { us?: Partial<Record<UsKeyword, number>>; frame?: Uint8Array; frames?: readonly Uint8Array[] } = {}): Uint8Array {
   const { meta } = metaHeaderFor(source.file, source.transferSyntax);
-  const pixelData = pixelDataElement(change.frame ?? source.frame, source.encapsulated, source.bitsAllocated);
+  const pixelData = pixelDataElement(change.frames ?? [change.frame ?? source.frame], source.encapsulated, source.bitsAllocated);
   const explicit = new Uint8Array(Buffer.concat([meta, headerBytes(source.file, change.us ?? {}), pixelData]));
   return source.deflated ? deflateExplicitLittleEndian(explicit) : explicit;
 }
@@ -150,6 +171,27 @@ function variant(source: Source, change: { us?: Partial<Record<UsKeyword, number
 function withStrings(source: Source, values: Parameters<typeof rewriteAttributes>[1]): Uint8Array {
   const rewritten = rewriteAttributes(variant({ ...source, deflated: false }), values);
   return source.deflated ? deflateExplicitLittleEndian(rewritten) : rewritten;
+}
+
+/**
+ * The source's frame stored `count` times, with Number of Frames saying so (added, under an
+ * Explicit VR Little Endian meta header, then given the source's transfer syntax back).
+ */
+function withFrames(source: Source, count: number): Uint8Array {
+  const explicit = variant({ ...source, transferSyntax: TS.ExplicitVRLittleEndian, deflated: false }, { frames: Array.from({ length: count }, () => source.frame) });
+  const stated = dicomParser.parseDicom(explicit, { untilTag: TAG.PixelData }).elements[TAG.NumberOfFrames];
+  const counted = stated ? patchStrings(explicit, { [TAG.NumberOfFrames]: String(count) }) : insertString(explicit, TAG.NumberOfFrames, 'IS', String(count));
+  const { meta, dataSetStart } = metaHeaderFor(counted, source.transferSyntax);
+  const file = new Uint8Array(Buffer.concat([meta, counted.subarray(dataSetStart)]));
+  return source.deflated ? deflateExplicitLittleEndian(file) : file;
+}
+
+/** The frame followed by a copy of itself, in one stream. */
+function twice(frame: Uint8Array): Uint8Array {
+  const both = new Uint8Array(2 * frame.length);
+  both.set(frame);
+  both.set(frame, frame.length);
+  return both;
 }
 
 function flipBits(bytes: Uint8Array, count: number, from: number, to: number, rand: () => number): Uint8Array {
@@ -167,7 +209,18 @@ function bytesOf(values: ArrayBufferView): Uint8Array {
 
 const load = (name: string): Uint8Array => new Uint8Array(readFileSync(path.join(SHARED_DICOM, name)));
 
-function fileSource(name: string, file: Uint8Array, options: Partial<Source> = {}): Source {
+/** Counts the horizontal neighbours on either side of half the stored range (see Source). */
+function signBitCrossings(header: { rows: number; columns: number; bitsStored: number }, stored: ArrayLike<number>): number {
+  const half = 2 ** (header.bitsStored - 1);
+  const mask = 2 ** header.bitsStored - 1;
+  let crossings = 0;
+  for (let i = 0; i < stored.length; i++) {
+    if (i % header.columns !== 0 && ((stored[i] as number) & mask) >= half !== ((stored[i - 1] as number) & mask) >= half) crossings++;
+  }
+  return crossings;
+}
+
+async function fileSource(name: string, file: Uint8Array, options: Partial<Source> = {}): Promise<Source> {
   const { header, encodedFrame } = readPart10Image(file);
   return {
     name,
@@ -178,6 +231,7 @@ function fileSource(name: string, file: Uint8Array, options: Partial<Source> = {
     deflated: false,
     bitsAllocated: header.bitsAllocated,
     phantom: false,
+    signBitCrossings: signBitCrossings(header, await decodeFrame(header, encodedFrame)),
     ...options,
   };
 }
@@ -192,24 +246,23 @@ export async function corpusSources(): Promise<Source[]> {
   // The 8-bit baseline source: the detector's view of the small file, shown as it is.
   const gray = await decodeForDetector(small);
   const eightBit = patchStrings(
-    variant(fileSource('small', small), { us: { BitsAllocated: 8, BitsStored: 8, HighBit: 7 }, frame: gray.data }),
+    variant(await fileSource('small', small), { us: { BitsAllocated: 8, BitsStored: 8, HighBit: 7 }, frame: gray.data }),
     { [TAG.PhotometricInterpretation]: 'MONOCHROME2', [TAG.WindowCenter]: '128', [TAG.WindowWidth]: '256' },
   );
   const baseline = await encodeJpegBaseline(gray.data, { ...frameInfo, bitsPerSample: 8 }, 95);
   const phantom = generatePatient(PHANTOM.seed, PHANTOM.index, PHANTOM.options);
-  const sources: Source[] = [
-    fileSource('native RG3 512', small),
-    phantomSource('phantom knee AP', phantom.ap),
-    fileSource('deflated RG3 512', small, { deflated: true }),
-    fileSource('RLE RG3', load('RG3_rle.dcm')),
-    fileSource('JPEG Lossless SV1 RG3', load('RG3_jpegLosslessSV1.dcm')),
-    fileSource('JPEG 2000 lossless RG3', load('RG3_J2KR.dcm')),
-    fileSource('JPEG 2000 lossy RG1', load('RG1_J2KI.dcm')),
+  const native = await fileSource('native RG3 512', small);
+  return [
+    native,
+    ...(await phantomSources(phantom.ap)),
+    await fileSource('deflated RG3 512', small, { deflated: true }),
+    await fileSource('RLE RG3', load('RG3_rle.dcm')),
+    await fileSource('JPEG Lossless SV1 RG3', load('RG3_jpegLosslessSV1.dcm')),
+    await fileSource('JPEG 2000 lossless RG3', load('RG3_J2KR.dcm')),
+    await fileSource('JPEG 2000 lossy RG1', load('RG1_J2KI.dcm')),
+    { ...native, name: 'JPEG-LS RG3 512', transferSyntax: TS.JPEGLSLossless, frame: jpegLs, encapsulated: true },
+    { ...(await fileSource('8-bit', eightBit)), name: 'JPEG baseline RG3 512', transferSyntax: TS.JPEGBaseline8Bit, frame: baseline, encapsulated: true },
   ];
-  const native = sources[0] as Source;
-  sources.push({ ...native, name: 'JPEG-LS RG3 512', transferSyntax: TS.JPEGLSLossless, frame: jpegLs, encapsulated: true });
-  sources.push({ ...fileSource('8-bit', eightBit), name: 'JPEG baseline RG3 512', transferSyntax: TS.JPEGBaseline8Bit, frame: baseline, encapsulated: true });
-  return sources;
 }
 
 /** The source file itself, as stored (deflated when it is), to check that it converts. */
@@ -266,9 +319,28 @@ function collector(): { cases: CorruptCase[]; add: AddCase } {
   return { cases, add };
 }
 
-/** A phantom view as a corpus source (uncompressed, as the phantom writer stores it). */
-export function phantomSource(name: string, view: Uint8Array): Source {
-  return fileSource(name, view, { phantom: true });
+/** A phantom view as corpus sources: uncompressed, as the phantom writer stores it, and in JPEG-LS. */
+export async function phantomSources(view: Uint8Array): Promise<Source[]> {
+  const native = await fileSource('phantom knee AP', view, { phantom: true });
+  const { header } = readPart10Image(view);
+  const frameInfo = { width: header.columns, height: header.rows, componentCount: 1, isSigned: false, bitsPerSample: header.bitsStored };
+  const jpegLs = await encodeJpegLs(native.frame, frameInfo);
+  return [native, { ...native, name: 'phantom knee AP, JPEG-LS', transferSyntax: TS.JPEGLSLossless, frame: jpegLs, encapsulated: true }];
+}
+
+/**
+ * A phantom knee study with its AP view damaged by `corruption`: the first patient from `fromSeed`
+ * on that has such a variant (a signed label needs values across the sign bit).
+ */
+export async function corruptPhantomStudy(corruption: CorruptClass, fromSeed: number): Promise<{ patient: GeneratedPatient; damaged: CorruptCase }> {
+  for (let seed = fromSeed; seed < fromSeed + 20; seed++) {
+    const patient = generatePatient(seed, 0, PHANTOM.options);
+    for (const source of await phantomSources(patient.ap)) {
+      const damaged = corruptionsOf(source).find((c) => c.corruption === corruption);
+      if (damaged) return { patient, damaged };
+    }
+  }
+  throw new Error(`no phantom from seed ${fromSeed} has a ${corruption} variant`);
 }
 
 /** The corruptions made from every source: the header and stream classes and the bit flips. */
@@ -304,6 +376,12 @@ function addCorruptionsOf(source: Source, rand: () => number, add: AddCase): voi
   add('blank', source, 'Rescale Slope 0', withStrings(source, { RescaleSlope: '0', RescaleIntercept: '100' }));
   add('huge-dimensions', source, '16384 x 16384', variant(source, { us: { Rows: 16384, Columns: 16384 } }));
   add('huge-dimensions', source, `Rows 20000, Columns ${columns}`, variant(source, { us: { Rows: 20000 } }));
+  // Only where values cross the sign bit does a signed label change them (wrap them negative).
+  if (source.signBitCrossings > 0) add('pixel-representation-signed', source, 'Pixel Representation 1 on unsigned data', variant(source, { us: { PixelRepresentation: 1 } }));
+  for (const frames of [2, 3]) add('multi-frame', source, `Number of Frames ${frames}, the frame stored ${frames} times`, withFrames(source, frames));
+  if (source.encapsulated) {
+    add('second-image-appended', source, 'a second complete image after the stream', variant(source, { frame: twice(source.frame) }));
+  }
   for (const [keyword, value] of Object.entries({ Rows: rows, Columns: columns, BitsAllocated: header.bitsAllocated, BitsStored: header.bitsStored, HighBit: header.highBit })) {
     const bit = Math.floor(rand() * 16);
     add('bit-flip-header', source, `${keyword} bit ${bit} flipped`, variant(source, { us: { [keyword]: value ^ (1 << bit) } }));

@@ -3,6 +3,7 @@
  * Orthanc and FHIR engine) on a free port, with the given model; resolves once it says it is ready.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 const MAIN = path.resolve(__dirname, '../../dist/server/src/demo/main.js');
@@ -12,11 +13,29 @@ export interface RunningDemo {
   base: string;
   /** What it printed until it was ready (its start-up message last). */
   output: string;
+  /** Everything it printed so far. */
+  printed(): string;
+  /** Its exit code once it has exited, else null. */
+  exitCode(): number | null;
   stop(): Promise<void>;
 }
 
-/** `config`: a KNEE_TUMOR_CONFIG file for the demo. */
-export async function startDemo(options: { model: string; jobsDb: string; config?: string; readyWithinMs?: number }): Promise<RunningDemo> {
+/** The ids of the Orthanc processes whose environment holds KNEE_TUMOR_TEST_MARKER=`marker` (a demo's, started with it). */
+export function orthancsWith(marker: string): number[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!command.startsWith('/usr/sbin/Orthanc')) return [];
+      return readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`KNEE_TUMOR_TEST_MARKER=${marker}`) ? [Number(entry)] : [];
+    } catch {
+      return []; // gone meanwhile
+    }
+  });
+}
+
+/** `config`: a KNEE_TUMOR_CONFIG file for the demo; `marker`: put in its environment, which its Orthanc inherits (see orthancsWith). */
+export async function startDemo(options: { model: string; jobsDb: string; config?: string; marker?: string; readyWithinMs?: number }): Promise<RunningDemo> {
   const demo = spawn(process.execPath, [MAIN], {
     env: {
       PATH: process.env.PATH,
@@ -24,6 +43,7 @@ export async function startDemo(options: { model: string; jobsDb: string; config
       KNEE_TUMOR_JOBS_DB: options.jobsDb,
       KNEE_TUMOR_MODEL: options.model,
       ...(options.config ? { KNEE_TUMOR_CONFIG: options.config } : {}),
+      ...(options.marker ? { KNEE_TUMOR_TEST_MARKER: options.marker } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -53,7 +73,7 @@ export async function startDemo(options: { model: string; jobsDb: string; config
         reject(new Error(`the demo exited with ${code}:\n${output}`));
       });
     });
-    return { base, output, stop };
+    return { base, output, printed: () => output, exitCode: () => demo.exitCode, stop };
   } catch (error) {
     await stop();
     throw error;

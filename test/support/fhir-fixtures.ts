@@ -13,7 +13,7 @@ export const RECENT_STUDY_STARTED = daysAgo(5);
 export const RECENT_STUDY_DATE = RECENT_STUDY_STARTED.slice(0, 10);
 
 export async function registerStudy(
-  fhir: RunningFhirServer,
+  fhir: Pick<RunningFhirServer, 'create'>,
   studyInstanceUid: string,
   started: string = RECENT_STUDY_STARTED,
 ): Promise<{ patientId: string; imagingStudyId: string }> {

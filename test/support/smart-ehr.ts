@@ -5,7 +5,9 @@
  * authorization server in a child process (oauth2-mock-server with PKCE, launch context, opaque /
  * HS256 / RS256 access tokens, RFC 7662 introspection), SMART discovery, and CORS so that the app
  * on another origin can use them. The service reaches the same data with its system account at
- * `systemFhirUrl`, as it would through its own credentials.
+ * `systemFhirUrl`, as it would through its own credentials. With `patientScope: false` its FHIR
+ * server is the lax kind hospitals meet (the SMART launcher's): any active token reads any
+ * patient, and searches ignore `patient=`, returning every patient's resources.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -61,7 +63,15 @@ async function activePatient(introspectionUrl: string, token: string): Promise<s
   return answer.active ? answer.patient : undefined;
 }
 
-export async function startSmartEhr(engine: FhirEngine, accessTokens: AccessTokenForm): Promise<SmartEhr> {
+/** Drops `patient=` from a search before the engine sees it, as a FHIR server that ignores it does. */
+function ignoringPatientSearch(req: Request, _res: Response, next: NextFunction): void {
+  const url = new URL(req.url, 'http://ignored');
+  url.searchParams.delete('patient');
+  req.url = `${url.pathname}${url.search}`;
+  next();
+}
+
+export async function startSmartEhr(engine: FhirEngine, accessTokens: AccessTokenForm, { patientScope = true }: { patientScope?: boolean } = {}): Promise<SmartEhr> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const fhirBaseUrl = `${origin}/fhir`;
@@ -89,13 +99,13 @@ export async function startSmartEhr(engine: FhirEngine, accessTokens: AccessToke
         return;
       }
       const patientRead = /^\/Patient\/([^/?]+)/.exec(req.path)?.[1];
-      if (patientRead && patientRead !== patient) {
+      if (patientScope && patientRead && patientRead !== patient) {
         res.status(403).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden', diagnostics: 'another patient' }] });
         return;
       }
       next();
     }, next);
-  }, ...engine.handler);
+  }, ...(patientScope ? [] : [ignoringPatientSearch]), ...engine.handler);
   app.use('/system/fhir', ...engine.handler);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
@@ -123,8 +133,9 @@ export async function startSmartEhr(engine: FhirEngine, accessTokens: AccessToke
 /**
  * An EHR launch done as the app does it (authorize with PKCE S256, then the token request), from
  * Node: the token response, with the access token in the EHR's form and the launch patient.
+ * `tokenUrl`: where the code is exchanged (the service's token broker, in its `fhir` mode).
  */
-export async function launchTokens(ehr: SmartEhr, patientId: string): Promise<{ access_token: string; patient: string }> {
+export async function launchTokens(ehr: SmartEhr, patientId: string, tokenUrl = `${ehr.issuer}/token`): Promise<{ access_token: string; patient: string }> {
   const launch = await ehr.registerLaunch({ patient: patientId });
   const verifier = randomBytes(32).toString('base64url');
   const redirectUri = 'http://127.0.0.1/app/index.html';
@@ -145,7 +156,7 @@ export async function launchTokens(ehr: SmartEhr, patientId: string): Promise<{ 
   const redirect = await fetch(authorize, { redirect: 'manual' });
   const code = new URL(redirect.headers.get('location') ?? '').searchParams.get('code');
   if (!code) throw new Error(`the authorization server gave no code: ${redirect.headers.get('location')}`);
-  const token = await fetch(`${ehr.issuer}/token`, {
+  const token = await fetch(tokenUrl, {
     method: 'POST',
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: APP_CLIENT_ID, code_verifier: verifier }),
   });

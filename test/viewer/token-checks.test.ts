@@ -1,19 +1,27 @@
+/// <reference lib="dom" />
 /**
  * The pure pieces of the viewer's token checks and of the app's reading of refusals: the `smart`
  * configuration (today's flat shape is the `jwt` mode), how long a conclusion is kept, the launch
  * patient of a token's claims, an introspection answer, the app's mapping
- * of error codes and of allowed issuers; and the `jwt` mode against a JWKS served over HTTP.
+ * of error codes and of allowed issuers; the `jwt` mode against a JWKS served over HTTP (a token
+ * it cannot validate is token-unverifiable, not an ended session); and introspection with a
+ * bearer token, against an endpoint that takes nothing else, behind a real token server's guard.
  */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import express from 'express';
 import { SignJWT } from 'jose';
-import { AccessRefusedError, apiError, SessionExpiredError } from '../../client/src/api-errors';
+import { AccessRefusedError, apiError, SessionExpiredError, TokenUnverifiableError } from '../../client/src/api-errors';
 import { issuerAllowed } from '../../client/src/app-config';
 import { parseConfig } from '../../server/src/config';
 import { KneeTumorError } from '../../server/src/errors';
-import { introspectionRequest, grantOfIntrospection } from '../../server/src/viewer/introspection';
+import { introspectionCredentials, introspectionRequest, grantOfIntrospection } from '../../server/src/viewer/introspection';
 import { createSmartAuthenticator } from '../../server/src/viewer/smart-auth';
 import { cacheLifetimeMs, createTokenCache } from '../../server/src/viewer/token-cache';
 import { grantOfClaims, patientClaim } from '../../server/src/viewer/token-grant';
+import { startBearerGuard, type BearerGuard } from '../support/bearer-guard';
 import { startJwksIssuer, type JwksIssuer } from '../support/jwks-issuer';
+import { serveOnLoopback, type LoopbackServer } from '../support/loopback-proxy';
+import { startTokenServer, type TokenServer } from '../support/token-server';
 
 const FHIR = 'https://ehr.example.org/fhir/R4';
 const now = () => Math.floor(Date.now() / 1000);
@@ -90,12 +98,13 @@ describe('the claims of a token', () => {
     expect(codeOf(() => grantOfIntrospection('<html>', 'ep'))).toBe('token-check-unavailable');
   });
 
-  it('authenticates the introspection request with client_secret_basic or client_secret_post', () => {
+  it('authenticates the introspection request with client_secret_basic or client_secret_post', async () => {
     const settings = { mode: 'introspection' as const, introspectionUrl: 'https://x/introspect', clientId: 'knee ai', clientSecret: 'a:b', clientAuth: 'client_secret_basic' as const };
-    const basic = introspectionRequest(settings, 'tok');
+    const basic = introspectionRequest(settings, 'tok', await introspectionCredentials(settings).authorization());
     expect(Buffer.from(basic.headers.Authorization?.replace('Basic ', '') ?? '', 'base64').toString()).toBe('knee+ai:a%3Ab');
     expect(new URLSearchParams(basic.body).get('token')).toBe('tok');
-    const post = introspectionRequest({ ...settings, clientAuth: 'client_secret_post' }, 'tok');
+    const postSettings = { ...settings, clientAuth: 'client_secret_post' as const };
+    const post = introspectionRequest(postSettings, 'tok', await introspectionCredentials(postSettings).authorization());
     expect(post.headers.Authorization).toBeUndefined();
     expect(Object.fromEntries(new URLSearchParams(post.body))).toMatchObject({ token: 'tok', client_id: 'knee ai', client_secret: 'a:b' });
   });
@@ -109,6 +118,9 @@ describe('the app', () => {
     expect(refused.message).toBe('set smart.tokenValidation.clientSecret');
     expect(apiError('/app-api/x', 401, { code: 'something-new' })).toBeInstanceOf(AccessRefusedError);
     expect(apiError('/app-api/x', 403, { code: 'patient-mismatch', reason: 'not the launch patient\'s' })).toBeInstanceOf(AccessRefusedError);
+    const unverifiable = apiError('/app-api/x', 401, { code: 'token-unverifiable', reason: 'smart.tokenValidation.mode jwt verifies only asymmetric signatures' });
+    expect(unverifiable).toBeInstanceOf(TokenUnverifiableError);
+    expect(unverifiable.message).toContain('smart.tokenValidation.mode jwt');
     const failure = apiError('/app-api/x', 503, { code: 'token-check-unavailable', reason: 'down' });
     expect(failure).not.toBeInstanceOf(AccessRefusedError);
     expect(failure).not.toBeInstanceOf(SessionExpiredError);
@@ -123,28 +135,124 @@ describe('the app', () => {
 
 describe('the jwt mode', () => {
   let keys: JwksIssuer;
+  let strangers: JwksIssuer;
   let issuer: string;
-  let sign: (claims: Record<string, unknown>) => Promise<string>;
+  let sign: (claims: Record<string, unknown>, signer?: JwksIssuer) => Promise<string>;
   beforeAll(async () => {
     keys = await startJwksIssuer();
+    strangers = await startJwksIssuer('k2');
     issuer = keys.issuer;
-    sign = (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'ES384', kid: keys.kid }).setIssuer(issuer).setIssuedAt().setExpirationTime('5m').sign(keys.privateKey);
+    sign = (claims, signer = keys) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'ES384', kid: signer.kid }).setIssuer(issuer).setIssuedAt().setExpirationTime('5m').sign(signer.privateKey);
   });
-  afterAll(() => keys.stop());
+  afterAll(async () => {
+    await keys.stop();
+    await strangers.stop();
+  });
 
-  const check = async (claims: Record<string, unknown>) => {
-    const authenticate = createSmartAuthenticator(parseConfig({ smart: { issuer, jwksUrl: `${issuer}/jwks`, fhirBaseUrl: FHIR } }).smart!);
+  const check = async (token: string | Promise<string>) => {
+    const { authenticate } = createSmartAuthenticator(parseConfig({ smart: { issuer, jwksUrl: `${issuer}/jwks`, fhirBaseUrl: FHIR } }).smart!);
     try {
-      return await authenticate({ token: await sign(claims) });
+      return await authenticate({ token: await token });
     } catch (error) {
-      return (error as KneeTumorError).code;
+      return `${(error as KneeTumorError).code}: ${(error as KneeTumorError).reason}`;
     }
   };
+  const claims = { scope: 'patient/ImagingStudy.rs', patient: '9', aud: FHIR };
 
-  it('accepts a token for the FHIR server and refuses one without an aud or for another server', async () => {
-    const claims = { scope: 'patient/ImagingStudy.rs', patient: '9' };
-    expect(await check({ ...claims, aud: FHIR })).toEqual({ issuer: expect.any(String), patient: 'Patient/9' });
-    expect(await check(claims)).toBe('session-expired');
-    expect(await check({ ...claims, aud: 'https://other.example.org/fhir' })).toBe('session-expired');
+  it('accepts a token for the FHIR server; one without an aud or for another server is the set-up\'s mismatch', async () => {
+    expect(await check(sign(claims))).toEqual({ issuer: expect.any(String), patient: 'Patient/9' });
+    expect(await check(sign({ ...claims, aud: undefined }))).toMatch(/^token-unverifiable: .*smart\.fhirBaseUrl/);
+    expect(await check(sign({ ...claims, aud: 'https://other.example.org/fhir' }))).toMatch(/^token-unverifiable: .*smart\.fhirBaseUrl/);
+  });
+
+  it('answers a token it cannot validate with token-unverifiable, naming the mode and what to configure, never session-expired', async () => {
+    const hs256 = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(issuer).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode('a secret only the EHR knows, 32+ bytes'));
+    const unknownKid = sign(claims, strangers);
+    const otherIssuer = new SignJWT(claims).setProtectedHeader({ alg: 'ES384', kid: keys.kid }).setIssuer('https://other.example.org/auth').setIssuedAt().setExpirationTime('5m').sign(keys.privateKey);
+    for (const token of [hs256, unknownKid, otherIssuer, 'an-opaque-token']) {
+      const answer = await check(token);
+      expect(answer).toMatch(/^token-unverifiable: /);
+      expect(answer).toMatch(/smart\.tokenValidation\.(mode jwt|jwksUrl|issuer)/);
+      expect(answer).toContain('introspection or fhir');
+    }
+    expect(await check(hs256)).toMatch(/signed with HS256; smart\.tokenValidation\.mode jwt verifies only asymmetric signatures/);
+  });
+
+  it('ends the session only for an expired token', async () => {
+    const expired = new SignJWT(claims).setProtectedHeader({ alg: 'ES384', kid: keys.kid }).setIssuer(issuer).setIssuedAt(Math.floor(Date.now() / 1000) - 600).setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(keys.privateKey);
+    expect(await check(expired)).toMatch(/^session-expired: /);
+  });
+});
+
+describe('introspection with a bearer token (an endpoint that takes nothing else)', () => {
+  const SERVICE_TOKEN = 'the-token-the-ehr-gave-the-knee-service';
+  const AUDIENCE = 'https://ehr.example.org/auth/introspect';
+  const backendKey = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const jwk = (key: KeyObject) => key.export({ format: 'jwk' }) as Record<string, unknown>;
+  const backendAuth = { type: 'smart-backend', clientId: 'knee-ai', scope: 'system/ImagingStudy.rs', alg: 'ES384', kid: 'es-1', privateKeyJwk: jwk(backendKey.privateKey) };
+  const answer = () => ({ active: true, scope: 'launch patient/ImagingStudy.rs', patient: '77', exp: now() + 300 });
+  let fixedBearer: LoopbackServer;
+  let introspection: LoopbackServer;
+  let tokens: TokenServer;
+  let guard: BearerGuard;
+  const seenAuthorization: string[] = [];
+
+  beforeAll(async () => {
+    // As SMART launchers' introspection: only `Authorization: Bearer` with the token it issued the service.
+    fixedBearer = await serveOnLoopback(async (request, response) => {
+      seenAuthorization.push(request.headers.authorization ?? '');
+      const accepted = request.headers.authorization === `Bearer ${SERVICE_TOKEN}`;
+      response.writeHead(accepted ? 200 : 401, { 'Content-Type': 'application/json' }).end(JSON.stringify(accepted ? answer() : { error: 'invalid_token' }));
+    });
+    // An introspection endpoint behind a gateway that takes the service's SMART Backend Services tokens.
+    const endpoint = express().post('/auth/introspect', (_req, res) => void res.json(answer()));
+    introspection = await serveOnLoopback(async (request, response) => void endpoint(request as express.Request, response as express.Response));
+    tokens = await startTokenServer([{ clientId: 'knee-ai', audience: AUDIENCE, alg: 'ES384', kid: 'es-1', publicJwk: jwk(backendKey.publicKey) }]);
+    guard = await startBearerGuard(`http://127.0.0.1:${introspection.port}/auth`, { issuer: tokens.issuer, jwksUrl: tokens.jwksUrl, audience: AUDIENCE });
+  }, 60000);
+  afterAll(async () => {
+    await guard.stop();
+    await tokens.stop();
+    await introspection.stop();
+    await fixedBearer.stop();
+  });
+
+  const checkWith = async (tokenValidation: Record<string, unknown>, fhirAuth?: Record<string, unknown>) => {
+    const config = parseConfig({ smart: { fhirBaseUrl: FHIR, tokenValidation }, ...(fhirAuth ? { fhir: { baseUrl: FHIR, auth: fhirAuth } } : {}) });
+    const { authenticate } = createSmartAuthenticator(config.smart!, config.fhir);
+    try {
+      return await authenticate({ token: 'an-opaque-app-token' });
+    } catch (error) {
+      return `${(error as KneeTumorError).code}: ${(error as KneeTumorError).reason}`;
+    }
+  };
+  const fixedUrl = () => `http://127.0.0.1:${fixedBearer.port}/introspect`;
+
+  it('sends a configured bearer token', async () => {
+    expect(await checkWith({ mode: 'introspection', introspectionUrl: fixedUrl(), clientAuth: 'bearer', token: SERVICE_TOKEN })).toEqual({ issuer: fixedUrl(), patient: 'Patient/77' });
+    expect(seenAuthorization.at(-1)).toBe(`Bearer ${SERVICE_TOKEN}`);
+  });
+
+  it('sends the service\'s own SMART Backend Services token (fhir.auth)', async () => {
+    expect(await checkWith({ mode: 'introspection', introspectionUrl: `${guard.url}/introspect`, clientAuth: 'bearer' }, { ...backendAuth, tokenUrl: tokens.tokenUrl })).toMatchObject({ patient: 'Patient/77' });
+    expect(guard.seen.at(-1)).toMatchObject({ outcome: 'passed', clientId: 'knee-ai' });
+  });
+
+  it('says the endpoint refused the bearer token, and what to set', async () => {
+    expect(await checkWith({ mode: 'introspection', introspectionUrl: fixedUrl(), clientAuth: 'bearer', token: 'not-the-one' })).toMatch(
+      /^introspection-unauthorized: .*refused this service's bearer token \(smart\.tokenValidation\.token; HTTP 401\).*set smart\.tokenValidation\.token/,
+    );
+  });
+
+  it('with a client secret, names bearer as the way to an endpoint that takes only bearer tokens', async () => {
+    const refused = await checkWith({ mode: 'introspection', introspectionUrl: fixedUrl(), clientId: 'knee-ai', clientSecret: 's3cret' });
+    expect(refused).toMatch(/^introspection-unauthorized: .*clientAuth \(client_secret_basic, client_secret_post, or bearer where the endpoint takes only a bearer token\)/);
+  });
+
+  it('does not start with bearer and no token to send (config-invalid naming the settings)', () => {
+    const smart = parseConfig({ smart: { fhirBaseUrl: FHIR, tokenValidation: { mode: 'introspection', introspectionUrl: fixedUrl(), clientAuth: 'bearer' } } }).smart!;
+    expect(() => createSmartAuthenticator(smart)).toThrow(expect.objectContaining({ code: 'config-invalid', reason: expect.stringContaining('set smart.tokenValidation.token, or give fhir.auth of type smart-backend') }));
+    expect(codeOf(() => parseConfig({ smart: { fhirBaseUrl: FHIR, tokenValidation: { mode: 'introspection', introspectionUrl: fixedUrl(), clientAuth: 'client_secret_post', clientId: 'x' } } }))).toBe('config-invalid');
   });
 });

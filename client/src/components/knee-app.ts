@@ -1,14 +1,16 @@
 /**
  * The viewer app: the launch patient's knee studies, the AI decision and both views with their
  * boxes, display controls and feedback. Every failure ends in a message that says what happened
- * and what to do (expired session, access refused by the server's set-up, no result, failed
- * analysis, missing view), never a blank page.
+ * and what to do (expired session, tokens the service cannot check, access refused by the server's
+ * set-up, another patient's data, no result, failed analysis, missing view), never a blank page.
+ * Nothing the FHIR server returns is shown before it is checked to be the launch patient's
+ * (study-source.ts), so another patient's study, report or score is never on screen.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { VIEWS, VIEW_LABELS, type AnalysisState, type PatientSummary, type StudyItem, type StudyResult, type ViewName } from '../model';
 import type { LaunchContext } from '../smart';
-import { AccessRefusedError, SessionExpiredError } from '../api-errors';
+import { AccessRefusedError, NotThisPatientError, SessionExpiredError, TokenUnverifiableError } from '../api-errors';
 import type { StudySource } from '../study-source';
 import { countBelowThreshold } from '../../../server/src/domain/box-layout';
 import { DEFAULT_DISPLAY, type DisplayChangeEvent, type DisplaySettings } from './display-controls';
@@ -20,14 +22,24 @@ import './feedback-control';
 import './radiograph-viewer';
 import './study-panel';
 
-type Phase = { kind: 'loading' } | { kind: 'ready' } | { kind: 'expired' } | { kind: 'refused'; reason: string } | { kind: 'error'; message: string };
+type Phase =
+  | { kind: 'loading' }
+  | { kind: 'ready' }
+  | { kind: 'expired' }
+  | { kind: 'unverifiable'; reason: string }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'not-this-patient'; message: string }
+  | { kind: 'error'; message: string };
 
 /** An error that ends the whole view rather than one image or one feedback. */
-const endsTheView = (error: unknown) => error instanceof SessionExpiredError || error instanceof AccessRefusedError;
+const endsTheView = (error: unknown) =>
+  error instanceof SessionExpiredError || error instanceof TokenUnverifiableError || error instanceof AccessRefusedError || error instanceof NotThisPatientError;
 
 function phaseOf(error: unknown): Phase {
   if (error instanceof SessionExpiredError) return { kind: 'expired' };
+  if (error instanceof TokenUnverifiableError) return { kind: 'unverifiable', reason: error.message };
   if (error instanceof AccessRefusedError) return { kind: 'refused', reason: error.message };
+  if (error instanceof NotThisPatientError) return { kind: 'not-this-patient', message: error.message };
   return { kind: 'error', message: (error as Error).message };
 }
 
@@ -87,6 +99,8 @@ export class KneeApp extends LitElement {
     const wanted = this.studies.find(
       (s) => `ImagingStudy/${s.imagingStudyId}` === this.context.imagingStudy || s.studyInstanceUid === this.context.studyInstanceUid,
     );
+    // The study the viewer was opened for is not among the launch patient's: it is another's.
+    if (!wanted && (this.context.imagingStudy || this.context.studyInstanceUid)) throw new NotThisPatientError('study this viewer was opened for');
     const first = wanted ?? this.studies[0];
     if (!first) throw new Error('This patient has no knee radiograph study.');
     await this.show(first);
@@ -167,6 +181,16 @@ export class KneeApp extends LitElement {
     if (this.phase.kind === 'expired') {
       return html`<section class="alert" role="alert"><h1>Your session has ended</h1>
         <p>For the patient's safety the viewer stops when its access expires. Open it again from the patient's chart.</p></section>`;
+    }
+    if (this.phase.kind === 'unverifiable') {
+      return html`<section class="alert" role="alert"><h1>The viewer cannot check this EHR's access tokens</h1>
+        <p>${this.phase.reason}</p>
+        <p>This is how the service is set up for your EHR, not an ended session. Tell your EHR's integrator what this page says.</p></section>`;
+    }
+    if (this.phase.kind === 'not-this-patient') {
+      return html`<section class="alert" role="alert"><h1>Not this patient's study</h1>
+        <p>${this.phase.message}</p>
+        <p>Tell your EHR's integrator: the EHR's FHIR server answered with another patient's records.</p></section>`;
     }
     if (this.phase.kind === 'refused') {
       return html`<section class="alert" role="alert"><h1>The server refused access to the images</h1>

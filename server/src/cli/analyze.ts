@@ -15,7 +15,7 @@ import { analyseStudy } from '../pipeline/run-analysis';
 import { DicomWebSource } from '../sources/dicomweb-source';
 import { FolderSource } from '../sources/folder-source';
 import type { StudySource } from '../sources/study-source';
-import { choiceOption, EXIT, numberOption, prepareOutputFolder, reportFailure, UsageError } from './output';
+import { choiceOption, EXIT, numberOption, prepareOutputFolder, printErr, printJson, printOut, reportFailure, UsageError } from './output';
 
 export const ANALYZE_USAGE = `knee-tumor analyze (--dicomweb <url> --study <uid> | --dir <folder> [--study <uid>])
     [--json] [--out <dir> [--show-below-threshold]] [--model <manifest.json>] [--provider cpu|webgpu] [--threshold <0..1>] [--merge nms|wbf]
@@ -54,25 +54,25 @@ function explicitConfig(flags: AnalyzeFlags): Record<string, unknown> {
   };
 }
 
-function summary(result: AnalysisResult): string {
+function summary(result: AnalysisResult): string[] {
   const lines = [
     `Study ${result.studyInstanceUid}`,
     `Model ${result.model.name} ${result.model.version}; operating threshold ${result.operatingThreshold.toFixed(3)}`,
   ];
   for (const view of result.views) {
-    const boxes = view.boxes
-      .map((b) => `    box at x ${b.x.toFixed(0)}, y ${b.y.toFixed(0)}, ${b.width.toFixed(0)} x ${b.height.toFixed(0)} px: confidence ${b.confidence.toFixed(3)}, ${b.foldsAgreeing}/${b.foldCount} folds`)
-      .join('\n');
+    const boxes = view.boxes.map(
+      (b) => `    box at x ${b.x.toFixed(0)}, y ${b.y.toFixed(0)}, ${b.width.toFixed(0)} x ${b.height.toFixed(0)} px: confidence ${b.confidence.toFixed(3)}, ${b.foldsAgreeing}/${b.foldCount} folds`,
+    );
     const decision = view.domain?.outside ? 'OUTSIDE THE MODEL\'S VALIDATED DOMAIN, no finding' : view.positive ? 'POSITIVE' : 'negative';
     const domain = view.domain ? `, domain distance ${view.domain.distance.toFixed(1)} (limit ${view.domain.threshold.toFixed(1)})` : '';
-    lines.push(`${view.view === 'AP' ? 'AP' : 'Lateral'} view: ${decision} (score ${view.score.toFixed(3)}, ${view.boxes.length} box(es)${domain})${boxes ? `\n${boxes}` : ''}`);
+    lines.push(`${view.view === 'AP' ? 'AP' : 'Lateral'} view: ${decision} (score ${view.score.toFixed(3)}, ${view.boxes.length} box(es)${domain})`, ...boxes);
   }
   const patient = result.patient.positive ? 'POSSIBLE BONE TUMOR' : result.patient.abstained ? 'NO RESULT (a view is outside the model\'s validated domain)' : 'no tumor detected';
   lines.push(`Patient: ${patient} (score ${result.patient.score.toFixed(3)})`);
   for (const flag of result.flags) lines.push(`Note (${flag.code}): ${flag.message}`);
   for (const skipped of result.skippedFiles ?? []) lines.push(`Skipped file ${skipped.file}: ${skipped.reason}`);
   lines.push(result.notice);
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
 /** A folder analysis lists the files it skipped, so that none is left out silently. */
@@ -99,9 +99,9 @@ export async function analyzeCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
     const config = loadConfig(env, explicitConfig(flags));
     const { source, study } = await studySource(config, flags);
     if (flags.out) await prepareOutputFolder(flags.out);
-    const detector = await EnsembleDetector.fromConfig(config.model, (message) => process.stderr.write(`knee-tumor: ${message}\n`));
+    const detector = await EnsembleDetector.fromConfig(config.model, (message) => printErr(`knee-tumor: ${message}`));
     // Once per run, before the result, on stderr so that the JSON on stdout stays as it is.
-    if (isDemonstrationModel(detector.identity)) process.stderr.write(`knee-tumor: ${DEMONSTRATION_MODEL_NOTICE}\n`);
+    if (isDemonstrationModel(detector.identity)) printErr(`knee-tumor: ${DEMONSTRATION_MODEL_NOTICE}`);
     try {
       const { result: analysed, images } = await analyseStudy(
         { source, detector, operatingThreshold: config.model.operatingThreshold, acceptUnconfirmedBodyPart: config.analysis.acceptUnconfirmedBodyPart, imageLimits: config.analysis.imageLimits },
@@ -119,7 +119,8 @@ export async function analyzeCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
           }),
         );
       }
-      process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : summary(result));
+      if (json) printJson(result);
+      else printOut(...summary(result));
       return EXIT.ok;
     } finally {
       await detector.release();

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../config';
 import { KneeTumorError } from '../errors';
-import { EXIT, reportFailure, UsageError } from './output';
+import { EXIT, printJson, printOut, reportFailure, UsageError } from './output';
 
 export const BACKUP_USAGE = 'knee-tumor backup --out <file.sqlite> [--database <jobs.sqlite>] [--json]';
 
@@ -50,14 +50,15 @@ export async function backupCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     });
     json = values.json;
     if (values.help) {
-      process.stdout.write(`usage: ${BACKUP_USAGE}\n`);
+      printOut(`usage: ${BACKUP_USAGE}`);
       return EXIT.ok;
     }
     if (!values.out) throw new UsageError('--out is required');
     const database = values.database ?? loadConfig(env).jobs.databasePath;
     const { pages, jobs } = await backup(database, values.out);
     const summary = { database, out: values.out, pages, jobs };
-    process.stdout.write(json ? `${JSON.stringify(summary, null, 2)}\n` : `backed up ${database} to ${values.out}: ${pages} pages, ${jobs} jobs, integrity ok\n`);
+    if (json) printJson(summary);
+    else printOut(`backed up ${database} to ${values.out}: ${pages} pages, ${jobs} jobs, integrity ok`);
     return EXIT.ok;
   } catch (error) {
     return reportFailure(error, json, `usage: ${BACKUP_USAGE}`);

@@ -10,7 +10,7 @@ import { loadConfig } from '../config';
 import { KneeTumorError } from '../errors';
 import { grayPng } from '../imaging/annotate';
 import { decodeForDetector } from '../pipeline/fetch-images';
-import { EXIT, prepareOutputFolder, reportFailure, UsageError } from './output';
+import { EXIT, prepareOutputFolder, printOut, reportFailure, UsageError } from './output';
 
 export const CONVERT_USAGE = 'knee-tumor convert <file.dcm> <out.png>';
 
@@ -39,7 +39,7 @@ export async function convertCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
       await rm(partial, { force: true });
       throw new KneeTumorError('output-unwritable', `cannot write ${output}: ${(cause as Error).message}`, { cause });
     }
-    process.stdout.write(`${output}: ${image.width} x ${image.height}, 8-bit, as the detector sees it before the letterbox\n`);
+    printOut(`${output}: ${image.width} x ${image.height}, 8-bit, as the detector sees it before the letterbox`);
     return EXIT.ok;
   } catch (error) {
     return reportFailure(error, false);

@@ -21,7 +21,7 @@ import {
   type AucIntervalMethod,
 } from '../evaluation/statistics/auc-interval';
 import type { Kappa } from '../evaluation/statistics/kappa';
-import { choiceOption, EXIT, numberOption, prepareOutputFolder, reportFailure, UsageError } from './output';
+import { choiceOption, EXIT, numberOption, ownLines, prepareOutputFolder, printOut, reportFailure, UsageError } from './output';
 
 export const EVALUATE_USAGE = `Usage: knee-tumor evaluate --truth truth.json --pred predictions.json --out DIR [options]
 
@@ -133,21 +133,19 @@ async function run(options: CommandOptions): Promise<void> {
   const { metrics, roc } = evaluation.model.patientLevel;
   const line = (label: string, p: { value: number; numerator: number; denominator: number }): string =>
     `${label} ${p.value.toFixed(3)} (${p.numerator}/${p.denominator})`;
-  process.stdout.write(
-    [
-      `${evaluation.dataset.patients} patients, threshold ${threshold.toFixed(3)}`,
-      roc === undefined
-        ? 'AUC n/a'
-        : `AUC ${roc.auc.value.toFixed(3)} (95% CI ${roc.auc.ci95.lower.toFixed(3)}-${roc.auc.ci95.upper.toFixed(3)}, ${aucIntervalLabel(roc.auc)})`,
-      line('accuracy', metrics.accuracy),
-      line('sensitivity', metrics.sensitivity),
-      line('specificity', metrics.specificity),
-      `kappa ${metrics.kappa.value.toFixed(3)}`,
-      ...agreementLines(evaluation.readerAgreement),
-      line('lesions localised', evaluation.model.lesionLevel.localised),
-      `boxes per normal radiograph ${evaluation.model.lesionLevel.falsePositiveBoxes.perNormalRadiograph.toFixed(3)}`,
-      `written to ${options.out}`,
-    ].join('\n') + '\n',
+  printOut(
+    `${evaluation.dataset.patients} patients, threshold ${threshold.toFixed(3)}`,
+    roc === undefined
+      ? 'AUC n/a'
+      : `AUC ${roc.auc.value.toFixed(3)} (95% CI ${roc.auc.ci95.lower.toFixed(3)}-${roc.auc.ci95.upper.toFixed(3)}, ${aucIntervalLabel(roc.auc)})`,
+    line('accuracy', metrics.accuracy),
+    line('sensitivity', metrics.sensitivity),
+    line('specificity', metrics.specificity),
+    `kappa ${metrics.kappa.value.toFixed(3)}`,
+    ...agreementLines(evaluation.readerAgreement),
+    line('lesions localised', evaluation.model.lesionLevel.localised),
+    `boxes per normal radiograph ${evaluation.model.lesionLevel.falsePositiveBoxes.perNormalRadiograph.toFixed(3)}`,
+    `written to ${options.out}`,
   );
 }
 
@@ -155,7 +153,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   try {
     const options = parseOptions(argv);
     if (options === 'help') {
-      process.stdout.write(EVALUATE_USAGE);
+      printOut(...ownLines(EVALUATE_USAGE));
       return EXIT.ok;
     }
     await run(options);

@@ -5,7 +5,7 @@ import { convertCommand, CONVERT_USAGE } from './convert';
 import { evaluateCommand } from './evaluate';
 import { phantomsCommand } from './phantoms';
 import { trainingSetCommand, TRAINING_SET_USAGE } from './training-set';
-import { EXIT } from './output';
+import { EXIT, ownLines, printErr, printOut } from './output';
 
 const USAGE = `usage:
   ${ANALYZE_USAGE}
@@ -34,10 +34,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     case undefined:
     case 'help':
     case '--help':
-      process.stdout.write(USAGE);
+      printOut(...ownLines(USAGE));
       return command === undefined ? EXIT.usage : EXIT.ok;
     default:
-      process.stderr.write(`knee-tumor: unknown command ${command}\n${USAGE}`);
+      printErr(`knee-tumor: unknown command ${command}`, ...ownLines(USAGE));
       return EXIT.usage;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * How the command-line tool reports: results on stdout, problems on stderr, and one table of exit
- * codes that every subcommand uses.
+ * How the command-line tool reports: results on stdout, problems on stderr, every line made safe
+ * for a terminal, and one table of exit codes that every subcommand uses.
  */
 import { access, constants, mkdir } from 'node:fs/promises';
 import { isKneeTumorError, KneeTumorError, type ErrorCode } from '../errors';
@@ -30,6 +30,7 @@ const EXIT_FOR_ERROR: Record<ErrorCode, ExitCode> = {
   'view-missing': EXIT.refused,
   'not-radiograph': EXIT.refused,
   'not-knee': EXIT.refused,
+  'study-inconsistent': EXIT.refused,
   'dicom-unreadable': EXIT.refused,
   'unsupported-transfer-syntax': EXIT.refused,
   'pixel-data-invalid': EXIT.refused,
@@ -56,6 +57,7 @@ const EXIT_FOR_ERROR: Record<ErrorCode, ExitCode> = {
   'prefetch-unavailable': EXIT.retryLater,
   'cds-client-keys-unavailable': EXIT.retryLater,
   'session-expired': EXIT.setup,
+  'token-unverifiable': EXIT.setup,
   'patient-mismatch': EXIT.refused,
   'introspection-unauthorized': EXIT.setup,
   'token-check-unavailable': EXIT.retryLater,
@@ -63,6 +65,39 @@ const EXIT_FOR_ERROR: Record<ErrorCode, ExitCode> = {
   'analysis-limit-exceeded': EXIT.refused,
   'analysis-crashed': EXIT.refused,
 };
+
+/**
+ * What must not reach a terminal raw: C0 controls (a newline inside a line is data too), DEL, C1,
+ * and the bidi overrides and isolates that reorder a line. In a DICOM string, a file name or a
+ * reason they could move the cursor, erase a line and draw another ("no tumor detected").
+ */
+const UNSAFE_FOR_TERMINAL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** A line with every character unsafe for a terminal written as its visible escape (`\u001b`). */
+export function terminalSafe(line: string): string {
+  return line.replace(UNSAFE_FOR_TERMINAL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The one way the CLI writes text: each line made terminal-safe, then the newline we mean. */
+function printLines(stream: NodeJS.WritableStream, lines: readonly string[]): void {
+  stream.write(lines.map((line) => `${terminalSafe(line)}\n`).join(''));
+}
+
+export const printOut = (...lines: string[]): void => printLines(process.stdout, lines);
+export const printErr = (...lines: string[]): void => printLines(process.stderr, lines);
+
+/**
+ * JSON on stdout. JSON.stringify escapes C0 inside strings but not DEL, C1 or bidi controls;
+ * escaped line by line they become `\u` escapes that JSON reads back as the same text.
+ */
+export function printJson(value: unknown): void {
+  printOut(...JSON.stringify(value, null, 2).split('\n'));
+}
+
+/** The CLI's own text of several lines (a usage), as lines. */
+export function ownLines(text: string): string[] {
+  return text.replace(/\n$/, '').split('\n');
+}
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -105,14 +140,15 @@ function isArgumentError(error: unknown): error is Error {
 /** Prints an error the way every subcommand does, with JSON on stdout when asked for JSON. */
 export function reportFailure(error: unknown, json: boolean, usage?: string): ExitCode {
   if (error instanceof UsageError || isArgumentError(error)) {
-    process.stderr.write(`knee-tumor: ${error.message}\n${usage ? `${usage}\n` : ''}`);
+    // Our own words (a usage may follow on its lines) around the arguments as typed.
+    printErr(...ownLines(`knee-tumor: ${error.message}`), ...(usage ? ownLines(usage) : []));
     return EXIT.usage;
   }
   if (isKneeTumorError(error)) {
-    if (json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
-    process.stderr.write(`knee-tumor: ${error.code}: ${error.reason}\n`);
+    if (json) printJson({ error: error.toJSON() });
+    printErr(`knee-tumor: ${error.code}: ${error.reason}`);
     return exitCodeFor(error);
   }
-  process.stderr.write(`knee-tumor: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  printErr(`knee-tumor: internal error: ${error instanceof Error ? error.message : String(error)}`);
   return EXIT.setup;
 }

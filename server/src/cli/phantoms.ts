@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_OPTIONS, generateReferenceSet } from '../../../models/phantoms/generate';
-import { EXIT, numberOption, prepareOutputFolder, reportFailure, UsageError } from './output';
+import { EXIT, numberOption, ownLines, prepareOutputFolder, printErr, printOut, reportFailure, UsageError } from './output';
 
 const USAGE = `Usage: knee-tumor phantoms --out DIR [options]
 
@@ -54,7 +54,7 @@ export async function phantomsCommand(argv: string[]): Promise<number> {
       allowPositionals: false,
     });
     if (values.help) {
-      process.stdout.write(USAGE);
+      printOut(...ownLines(USAGE));
       return EXIT.ok;
     }
     if (!values.out) throw new UsageError('--out is required');
@@ -74,11 +74,11 @@ export async function phantomsCommand(argv: string[]): Promise<number> {
       onPatient: values.quiet
         ? undefined
         : (done, total) => {
-            if (done === total || done % 25 === 0) process.stderr.write(`phantoms: ${done}/${total} patients\n`);
+            if (done === total || done % 25 === 0) printErr(`phantoms: ${done}/${total} patients`);
           },
     });
     const tumors = set.patients.filter((p) => p.tumor).length;
-    process.stdout.write(`wrote ${set.patients.length} patients (${tumors} with a tumor) to ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    printOut(`wrote ${set.patients.length} patients (${tumors} with a tumor) to ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return EXIT.ok;
   } catch (error) {
     return reportFailure(error, false, USAGE);

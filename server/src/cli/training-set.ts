@@ -15,7 +15,7 @@ import { DEFAULT_COLUMNS, importImageFolder, METADATA_FIELDS, type ImportSummary
 import { itemsFromReference, itemsFromSite, type TrainingItem } from '../training-set/items';
 import { readMetadataTable } from '../training-set/metadata-table';
 import { writeTrainingSet } from '../training-set/write';
-import { EXIT, prepareOutputFolder, reportFailure, UsageError } from './output';
+import { EXIT, ownLines, prepareOutputFolder, printErr, printOut, reportFailure, UsageError } from './output';
 
 export const TRAINING_SET_USAGE = `knee-tumor training-set --out <dir> (--reference <reference.json> | --dicom <folder> (--csv <boxes.csv> | --labelme <folder>) | --images <folder> --metadata <table.xlsx|csv> [--labelme <folder>] (--patient-key <column> | --patient-rule <regex>) [--column <field>=<header> ...] [--where <column>=<value> ...])`;
 
@@ -123,8 +123,8 @@ async function collectImageFolder(values: Values): Promise<Collected> {
     },
     path.basename(values.metadata),
   );
-  summary.skipped.slice(0, MAX_LISTED_SKIPS).forEach((s) => process.stderr.write(`knee-tumor: ${s.item} left out: ${s.reason}\n`));
-  if (summary.skipped.length > MAX_LISTED_SKIPS) process.stderr.write(`knee-tumor: and ${summary.skipped.length - MAX_LISTED_SKIPS} more left out (import-summary.json lists all)\n`);
+  summary.skipped.slice(0, MAX_LISTED_SKIPS).forEach((s) => printErr(`knee-tumor: ${s.item} left out: ${s.reason}`));
+  if (summary.skipped.length > MAX_LISTED_SKIPS) printErr(`knee-tumor: and ${summary.skipped.length - MAX_LISTED_SKIPS} more left out (import-summary.json lists all)`);
   return { items, ...(reference ? { reference } : {}), summary };
 }
 
@@ -140,7 +140,7 @@ async function collect(values: Values): Promise<Collected> {
   if (!values.dicom || Boolean(values.csv) === Boolean(values.labelme)) throw new UsageError(`usage: ${TRAINING_SET_USAGE}`);
   const annotations = values.csv ? parseBoxesCsv(await readFile(values.csv, 'utf8'), values.csv) : await readLabelMeFolder(values.labelme as string);
   const { items, skipped } = await itemsFromSite(values.dicom, annotations);
-  for (const s of skipped) process.stderr.write(`knee-tumor: study ${s.studyInstanceUid} left out: ${s.reason}\n`);
+  for (const s of skipped) printErr(`knee-tumor: study ${s.studyInstanceUid} left out: ${s.reason}`);
   return { items };
 }
 
@@ -149,8 +149,7 @@ function importLine(summary: ImportSummary): string {
     `${summary.pairedStudies} patients with a frontal and a lateral view in reference.json; ` +
     `${summary.singleView.length} single-view and ${summary.unpaired.length} unpaired patients (trained on, not in reference.json); ` +
     `${summary.skipped.length} left out (import-summary.json)` +
-    (summary.filteredOut > 0 ? `; ${summary.filteredOut} rows not selected by --where` : '') +
-    '\n'
+    (summary.filteredOut > 0 ? `; ${summary.filteredOut} rows not selected by --where` : '')
   );
 }
 
@@ -174,7 +173,7 @@ export async function trainingSetCommand(argv: string[]): Promise<number> {
       },
     });
     if (values.help) {
-      process.stdout.write(HELP);
+      printOut(...ownLines(HELP));
       return EXIT.ok;
     }
     if (!values.out) throw new UsageError(`--out is required; usage: ${TRAINING_SET_USAGE}`);
@@ -186,12 +185,12 @@ export async function trainingSetCommand(argv: string[]): Promise<number> {
     else if (summary) await rm(path.join(values.out, 'reference.json'), { force: true });
     const progressEvery = Math.max(1, Math.round(items.length / 20));
     const labels = await writeTrainingSet(items, values.out, (done, total) => {
-      if (done % progressEvery === 0 || done === total) process.stderr.write(`training-set: ${done}/${total} images\n`);
+      if (done % progressEvery === 0 || done === total) printErr(`training-set: ${done}/${total} images`);
     });
     const patients = new Set(labels.images.map((i) => i.patientId)).size;
     const lesions = labels.images.reduce((n, i) => n + i.boxes.length, 0);
-    process.stdout.write(`${values.out}: ${labels.images.length} images of ${patients} patients, ${lesions} lesion boxes\n`);
-    if (summary) process.stdout.write(importLine(summary));
+    printOut(`${values.out}: ${labels.images.length} images of ${patients} patients, ${lesions} lesion boxes`);
+    if (summary) printOut(importLine(summary));
     return EXIT.ok;
   } catch (error) {
     return reportFailure(error, false);

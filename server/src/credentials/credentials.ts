@@ -34,7 +34,8 @@ export function authorizationHeaders(authorization: string | undefined): Record<
   return authorization === undefined ? {} : { Authorization: authorization };
 }
 
-function fixed(authorization: string | undefined): Credentials {
+/** Credentials that never change (refused once, refused for good). */
+export function fixedCredentials(authorization: string | undefined): Credentials {
   return { authorization: () => Promise.resolve(authorization), refused: () => false };
 }
 
@@ -84,11 +85,11 @@ function backendServiceToken(auth: SmartBackendAuth, target: CredentialTarget): 
 export function createCredentials(auth: HttpAuth | undefined, target: CredentialTarget): Credentials {
   switch (auth?.type) {
     case undefined:
-      return fixed(undefined);
+      return fixedCredentials(undefined);
     case 'basic':
-      return fixed(`Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`);
+      return fixedCredentials(`Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`);
     case 'bearer':
-      return fixed(`Bearer ${auth.token}`);
+      return fixedCredentials(`Bearer ${auth.token}`);
     case 'oauth2-client-credentials':
       return renewable(clientSecretToken(auth, target));
     case 'smart-backend':

@@ -88,12 +88,12 @@ export async function requestToken(endpoint: Endpoint, form: URLSearchParams, he
 }
 
 /** SMART App Launch discovery: the token endpoint named in {fhirBaseUrl}/.well-known/smart-configuration. */
-export async function discoverTokenUrl(fhirBaseUrl: string, timeoutMs: number): Promise<string> {
+export async function discoverTokenUrl(fhirBaseUrl: string, timeoutMs: number, setting = 'fhir.auth.tokenUrl'): Promise<string> {
   const url = `${fhirBaseUrl.replace(/\/+$/, '')}/.well-known/smart-configuration`;
   const answer = await exchangeJson({ system: 'fhir', url, timeoutMs }, 'the SMART configuration', { headers: { Accept: 'application/json' } });
   const tokenUrl = answer.token_endpoint;
   if (typeof tokenUrl !== 'string' || !URL.canParse(tokenUrl)) {
-    throw new KneeTumorError('fhir-unauthorized', `the SMART configuration ${url} names no token_endpoint; set fhir.auth.tokenUrl`);
+    throw new KneeTumorError('fhir-unauthorized', `the SMART configuration ${url} names no token_endpoint; set ${setting}`);
   }
   return tokenUrl;
 }

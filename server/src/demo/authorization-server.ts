@@ -3,7 +3,8 @@
  * PKCE) with what SMART App Launch adds. The EHR registers a launch (patient, study, the card's
  * appContext) and gets a `launch` id; the authorize request must carry that id and PKCE S256; the
  * token response then carries `patient`, `fhirContext` and `appContext`, and the access token
- * names the patient, the granted scopes and the FHIR server as audience.
+ * names the patient, the granted scopes and the FHIR server as audience. With the `fhirUser` scope
+ * the id token names the EHR's user (`fhirUser`, a Practitioner's URL), as SMART launchers expect.
  *
  * Access tokens take the form real EHRs use: a JWT signed with the server's RSA key (`jwt`, the
  * default), an opaque random string (`opaque`), or a JWT signed with a secret only this server
@@ -23,6 +24,8 @@ export interface AuthorizationServerOptions {
   accessTokens?: AccessTokenForm;
   /** Clients allowed to call the introspection endpoint (resource servers such as our service). */
   introspectionClients?: { clientId: string; clientSecret: string }[];
+  /** The user the id token names when the `fhirUser` scope is granted: a FHIR resource's absolute URL. */
+  fhirUser?: string;
 }
 
 /** What the server knows of an access token it issued. */
@@ -128,9 +131,10 @@ export async function createAuthorizationServer(issuer: string, fhirBaseUrl: str
 
   server.service.on('beforeTokenSigning', (token: { payload: Record<string, unknown> }, req: IncomingMessage) => {
     const grant = grants.get(codeOf(req) ?? '');
+    if (!grant) return;
     // The access token is the one without an audience (the id token's is the client id).
-    if (!grant || token.payload.aud !== undefined) return;
-    Object.assign(token.payload, { scope: grant.scope, patient: grant.context.patient, aud: fhirBaseUrl });
+    if (token.payload.aud === undefined) Object.assign(token.payload, { scope: grant.scope, patient: grant.context.patient, aud: fhirBaseUrl });
+    else if (options.fhirUser && grant.scope.split(' ').includes('fhirUser')) token.payload.fhirUser = options.fhirUser;
   });
 
   server.service.on('beforeResponse', (response: { statusCode: number; body: Record<string, unknown> | '' }, req: IncomingMessage) => {

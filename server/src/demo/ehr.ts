@@ -27,6 +27,8 @@ export interface EhrDeps {
   signer: CdsSigner;
   /** The phantoms' reference standard by StudyInstanceUID (the demo's ground truth). */
   references: ReadonlyMap<string, ReferencePatient>;
+  /** The chart's user, the hooks' `userId` (e.g. "Practitioner/demo-clinician"). */
+  user: string;
 }
 
 const HOOK_SERVICE = 'knee-tumor-patient-view';
@@ -130,7 +132,7 @@ async function callPatientView(deps: EhrDeps, patientId: string): Promise<Card[]
   const response = await fetch(endpoint, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await deps.signer.token(endpoint)}` },
-    body: JSON.stringify({ hook: 'patient-view', hookInstance: randomUUID(), fhirServer: deps.fhirBaseUrl, context: { userId: 'Practitioner/demo', patientId }, prefetch }),
+    body: JSON.stringify({ hook: 'patient-view', hookInstance: randomUUID(), fhirServer: deps.fhirBaseUrl, context: { userId: deps.user, patientId }, prefetch }),
   });
   if (!response.ok) throw new Error(`the CDS service answered HTTP ${response.status}`);
   return ((await response.json()) as { cards: Card[] }).cards;

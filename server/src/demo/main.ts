@@ -7,41 +7,86 @@
  * the KNEE_TUMOR_CONFIG file its `model`, `analysis`, `orders`, `smart` (laid over the demo's own)
  * and `cdsClients` (besides the demo's own), so that a third-party CDS client or SMART launcher can
  * be tried against it.
+ *
+ * Its Orthanc announces each stable study to the service's Orthanc trigger (a study stored into it
+ * is analysed seconds later) and is started again when it dies. The service's log (JSON lines, no
+ * patient data) and audit trail go to files in the demo's folder, named in the start-up message,
+ * so that the console stays for people. /ehr and /fhir answer with security headers (CSP, nosniff,
+ * no framing by others); /fhir stays readable by browser apps on other origins (CORS).
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import cors from 'cors';
 import express from 'express';
-import { configSections, parseConfig } from '../config';
+import helmet from 'helmet';
+import { configSections, parseConfig, REPOSITORY_ROOT } from '../config';
 import { DicomWebClient } from '../dicomweb/client';
 import { isKneeTumorError } from '../errors';
 import { createFhirEngine } from '../fhir/memory-engine';
-import { jsonLog, silentLog } from '../log';
+import { jsonFileLog, jsonLog } from '../log';
 import { startAnalysisPool } from '../pipeline/analysis-pool';
 import { createService } from '../service';
 import { createAuthorizationServer } from './authorization-server';
 import { createCdsSigner } from './cds-signer';
 import { createEhrRouter } from './ehr';
 import { freePort, startOrthanc } from './orthanc';
-import { demoSamples, loadSamples, referencesByStudy } from './sample-data';
+import { DEMO_CLINICIAN, demoSamples, loadSamples, referencesByStudy, type DemoPatient } from './sample-data';
 
 const ORTHANC = '/usr/sbin/Orthanc';
 const PACS_USER = { username: 'knee-ai', password: 'demo-pacs-secret' };
+const ON_STABLE_STUDY = path.join(REPOSITORY_ROOT, 'server/orthanc/on-stable-study.lua');
+/** Seconds without new instances before the demo's Orthanc announces a study (production: 60). */
+const STABLE_AGE_SECONDS = 3;
 
-/** Every URL of the demo; the Orthanc credentials are the demo's own, not a secret. */
-function startupMessage(urls: { base: string; fhirBaseUrl: string; appLaunchUrl: string; authIssuer: string; orthancUrl: string; dicomWebUrl: string }): string {
+interface StartupFacts {
+  base: string;
+  fhirBaseUrl: string;
+  appLaunchUrl: string;
+  clientId: string;
+  authIssuer: string;
+  orthancUrl: string;
+  dicomWebUrl: string;
+  serviceLog: string;
+  auditLog: string;
+  patients: DemoPatient['patient'][];
+  fhirUser: string;
+}
+
+/**
+ * Every URL of the demo, and what a third-party launcher (e.g. the SMART App Launcher) needs: the
+ * app's launch URL, iss, client id and the patients' ids, which are the same on every start. The
+ * Orthanc credentials are the demo's own, not a secret. The Orthanc line comes last.
+ */
+function startupMessage(facts: StartupFacts): string {
+  const patients = facts.patients.map((p) => `${p.id} (${[p.name?.[0]?.given?.join(' '), p.name?.[0]?.family].filter(Boolean).join(' ')})`).join(', ');
   return [
-    `Demo EHR ready: open ${urls.base}/ehr`,
-    `  Chart (patient list):       ${urls.base}/ehr`,
-    `  FHIR R4 server:             ${urls.fhirBaseUrl} (CapabilityStatement: ${urls.fhirBaseUrl}/metadata)`,
-    `  SMART configuration:        ${urls.fhirBaseUrl}/.well-known/smart-configuration`,
-    `  Authorization server:       ${urls.authIssuer} (authorize: ${urls.authIssuer}/authorize, token: ${urls.authIssuer}/token, keys: ${urls.authIssuer}/jwks)`,
-    `  CDS Hooks discovery:        ${urls.base}/cds-services`,
-    `  SMART app launch URL:       ${urls.appLaunchUrl}`,
-    `  Orthanc (PACS):             ${urls.orthancUrl}, DICOMweb ${urls.dicomWebUrl}, user ${PACS_USER.username}, password ${PACS_USER.password}`,
+    `Demo EHR ready: open ${facts.base}/ehr`,
+    `  Chart (patient list):       ${facts.base}/ehr`,
+    `  FHIR R4 server:             ${facts.fhirBaseUrl} (CapabilityStatement: ${facts.fhirBaseUrl}/metadata)`,
+    `  SMART configuration:        ${facts.fhirBaseUrl}/.well-known/smart-configuration`,
+    `  Authorization server:       ${facts.authIssuer} (authorize: ${facts.authIssuer}/authorize, token: ${facts.authIssuer}/token, keys: ${facts.authIssuer}/jwks)`,
+    `  CDS Hooks discovery:        ${facts.base}/cds-services`,
+    `  SMART app launch URL:       ${facts.appLaunchUrl}`,
+    `  Launch from a third party:  launch URL ${facts.appLaunchUrl}, iss ${facts.fhirBaseUrl}, client id ${facts.clientId}`,
+    `  Patient ids:                ${patients}`,
+    `  Practitioner (fhirUser):    ${facts.fhirUser}`,
+    `  Service log (JSON lines):   ${facts.serviceLog}`,
+    `  Audit trail (JSON lines):   ${facts.auditLog}`,
+    `  Orthanc (PACS):             ${facts.orthancUrl}, DICOMweb ${facts.dicomWebUrl}, user ${PACS_USER.username}, password ${PACS_USER.password}`,
   ].join('\n');
 }
+
+/** The chart's pages: its own stylesheet and links only (helmet's default policy), framed by no other site. */
+const chartHeaders = helmet({ contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } } });
+
+/** FHIR answers are data, never a page: no content, no framing, no sniffing; other origins may read them (CORS decides). */
+const fhirHeaders = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] } },
+  xFrameOptions: { action: 'deny' },
+  crossOriginResourcePolicy: { policy: 'cross-origin' },
+});
 
 /**
  * What the demo started, stopped newest first on every way out: a failed start, SIGINT/SIGTERM, an
@@ -81,10 +126,35 @@ async function main(): Promise<void> {
   const fhirBaseUrl = `${base}/fhir`;
   const settings = configSections(process.env);
   const section = (name: string) => (settings[name] ?? {}) as Record<string, unknown>;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'knee-demo-'));
+  const serviceLog = path.join(dir, 'service.log');
+  const auditLog = path.join(dir, 'audit.log');
+  const log = jsonFileLog(serviceLog);
+  console.log(`The service logs to ${serviceLog} (JSON lines).`);
 
-  const orthanc = await startOrthanc({ credentials: PACS_USER });
+  // Orthanc's stable-study callback posts each study to the service's Orthanc trigger with this token.
+  const orthancToken = randomBytes(32).toString('base64url');
+  const triggerSettings = path.join(dir, 'knee-tumor-settings.lua');
+  writeFileSync(triggerSettings, `KNEE_TUMOR_TRIGGER = { url = '${base}/triggers/orthanc', token = '${orthancToken}' }\n`, { mode: 0o600 });
+  const orthanc = await startOrthanc({
+    credentials: PACS_USER,
+    luaScripts: [triggerSettings, ON_STABLE_STUDY],
+    stableAgeSeconds: STABLE_AGE_SECONDS,
+    supervise: {
+      restarted(cause) {
+        log('orthanc-restarted', { cause });
+        console.log(`The demo's Orthanc stopped (${cause}) and was started again, with its studies, at ${orthanc.url}.`);
+      },
+      gaveUp(reason) {
+        log('orthanc-restart-failed', { reason });
+        console.error(`The demo's Orthanc stopped and could not be started again (${reason}): the demo stops, since it has no PACS.`);
+        void shutdown(1);
+      },
+    },
+  });
   running.push({ name: 'orthanc', stop: () => orthanc.stop() });
-  const auth = await createAuthorizationServer(`${base}/oauth`, fhirBaseUrl);
+  const fhirUser = `${fhirBaseUrl}/Practitioner/${DEMO_CLINICIAN.id}`;
+  const auth = await createAuthorizationServer(`${base}/oauth`, fhirBaseUrl, { fhirUser });
   const signer = await createCdsSigner(`${base}/ehr`);
   const config = parseConfig({
     pacs: { dicomWebUrl: orthanc.dicomWebUrl, auth: { type: 'basic', ...PACS_USER } },
@@ -93,22 +163,26 @@ async function main(): Promise<void> {
     smart: { issuer: auth.issuer, jwksUrl: `${auth.issuer}/jwks`, fhirBaseUrl, ...section('smart') },
     // The chart's own client stays; its hooks name the demo's FHIR server.
     cdsClients: [{ ...signer.client, fhirServers: [fhirBaseUrl] }, ...((settings.cdsClients ?? []) as unknown[])],
-    jobs: { databasePath: process.env.KNEE_TUMOR_JOBS_DB ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'knee-demo-')), 'jobs.sqlite'), initialBackoffMs: 500, maxBackoffMs: 2000 },
+    jobs: { databasePath: process.env.KNEE_TUMOR_JOBS_DB ?? path.join(dir, 'jobs.sqlite'), initialBackoffMs: 500, maxBackoffMs: 2000 },
+    triggers: { orthancToken },
+    operations: { auditLogPath: auditLog },
     analysis: section('analysis'),
     orders: section('orders'),
     // The demo runs the shipped demonstration model on phantoms; every result it shows says so.
     model: { ...section('model'), allowDemonstrationModel: true },
   });
   if (!config.pacs) throw new Error('the demo configuration names no PACS');
-  const analysis = await startAnalysisPool(config.pacs, config.model, config.analysis, (message) => jsonLog('execution-provider-fallback', { message }));
+  const analysis = await startAnalysisPool(config.pacs, config.model, config.analysis, (message) => log('execution-provider-fallback', { message }));
   running.push({ name: 'model', stop: () => analysis.release() });
   const pacs = new DicomWebClient(config.pacs);
-  const service = createService(config, analysis.analyse, analysis.identity, silentLog);
+  const service = createService(config, analysis.analyse, analysis.identity, log);
   running.push({ name: 'service', stop: () => service.stop() });
 
   const fhir = createFhirEngine({ fhirBaseUrl, smart: { authorize: `${auth.issuer}/authorize`, token: `${auth.issuer}/token` } });
   const app = express();
   app.disable('x-powered-by');
+  app.use('/ehr', chartHeaders);
+  app.use('/fhir', fhirHeaders);
   // A browser app on another origin (a third-party SMART app or CDS client) reads the FHIR server with a bearer token.
   app.use('/fhir', cors({ origin: '*', allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'Prefer', 'If-None-Exist', 'If-Match'], exposedHeaders: ['Location', 'Content-Location', 'ETag', 'Last-Modified'] }));
   app.get('/fhir/.well-known/smart-configuration', (_req, res) => {
@@ -126,7 +200,7 @@ async function main(): Promise<void> {
   app.use('/fhir', ...fhir.handler);
   app.use('/oauth', auth.handler);
   const samples = demoSamples();
-  app.use(createEhrRouter({ fhir, fhirBaseUrl, serviceBaseUrl: base, auth, signer, references: referencesByStudy(samples) }));
+  app.use(createEhrRouter({ fhir, fhirBaseUrl, serviceBaseUrl: base, auth, signer, references: referencesByStudy(samples), user: `Practitioner/${DEMO_CLINICIAN.id}` }));
   app.get('/', (_req, res) => res.redirect('/ehr'));
   app.use(service.app);
   const server = app.listen(port, '127.0.0.1');
@@ -148,7 +222,21 @@ async function main(): Promise<void> {
   while (studies.some((uid) => !['done', 'failed'].includes(service.jobs.forStudy(uid)?.state ?? '')) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
   }
-  console.log(startupMessage({ base, fhirBaseUrl, appLaunchUrl: config.service?.appLaunchUrl ?? '', authIssuer: auth.issuer, orthancUrl: orthanc.url, dicomWebUrl: orthanc.dicomWebUrl }));
+  console.log(
+    startupMessage({
+      base,
+      fhirBaseUrl,
+      appLaunchUrl: config.service?.appLaunchUrl ?? '',
+      clientId: config.smart?.app.clientId ?? '',
+      authIssuer: auth.issuer,
+      orthancUrl: orthanc.url,
+      dicomWebUrl: orthanc.dicomWebUrl,
+      serviceLog,
+      auditLog,
+      patients: samples.map((s) => s.patient),
+      fhirUser,
+    }),
+  );
 }
 
 main().catch(failed);

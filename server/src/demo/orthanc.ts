@@ -2,7 +2,8 @@
  * Starts a real Orthanc (Debian's, with the DICOMweb and GDCM plugins) on free loopback ports with
  * a temporary storage folder, for the demo or one test file. Orthanc binds every interface unless told not to,
  * so remote access is refused and only loopback clients can talk to it. It is killed when this
- * process exits, by any path but SIGKILL.
+ * process exits, by any path but SIGKILL. Supervised (the demo), an Orthanc that exits without
+ * stop() (killed, crashed) is started again on the same ports over the same storage.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -20,6 +21,15 @@ export interface OrthancOptions {
   credentials?: { username: string; password: string };
   /** Whether the GDCM plugin decodes for Orthanc (default true; it renders JPEG 2000). */
   gdcm?: boolean;
+  /** Start Orthanc again when it exits unasked; told of each restart, and why when one fails. */
+  supervise?: OrthancSupervisor;
+}
+
+export interface OrthancSupervisor {
+  /** `cause`: how the previous process ended ("SIGKILL", "exit code 1"). */
+  restarted(cause: string): void;
+  /** The restarted Orthanc did not answer: the caller decides what to do without a PACS. */
+  gaveUp(reason: string): void;
 }
 
 export interface RunningOrthanc {
@@ -81,7 +91,15 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Runnin
   };
   const configPath = path.join(dir, 'orthanc.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
-  const child = spawn('/usr/sbin/Orthanc', [configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const launch = () => {
+    const started = spawn('/usr/sbin/Orthanc', [configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    started.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    started.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    return started;
+  };
+  let child = launch();
+  let stopping = false;
   // The last resort when the process exits without stop() (process.exit on a path that forgot it,
   // or a signal during the start): an Orthanc left running would have no parent.
   const killOnExit = () => {
@@ -89,9 +107,6 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Runnin
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', killOnExit);
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const url = `http://127.0.0.1:${httpPort}`;
   const headers: Record<string, string> = options.credentials
     ? { Authorization: `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}` }
@@ -104,12 +119,30 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Runnin
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  const supervise = (watched: ChildProcess, supervisor: OrthancSupervisor) => {
+    watched.once('exit', (code, signal) => {
+      if (stopping) return;
+      child = launch();
+      waitUntilUp(url, headers, child, () => output).then(
+        () => {
+          supervise(child, supervisor);
+          supervisor.restarted(signal ?? `exit code ${code}`);
+        },
+        // The first line says why ("Orthanc exited with 1:"); the rest is Orthanc's whole log.
+        (error: Error) => {
+          if (!stopping) supervisor.gaveUp(error.message.split('\n')[0]?.replace(/:$/, '') ?? 'it did not start');
+        },
+      );
+    });
+  };
+  if (options.supervise) supervise(child, options.supervise);
   return {
     url,
     dicomWebUrl: `${url}/dicom-web`,
     httpPort,
     log: () => output,
     async stop() {
+      stopping = true;
       process.removeListener('exit', killOnExit);
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

@@ -3,9 +3,11 @@
  * attributes in its studies' DICOM are both derived from that one definition, so the EHR and the
  * PACS agree. Each study is a phantom knee (models/phantoms) picked to fit the patient: same sex,
  * the age they were on the study date (the phantom's anatomy follows its age), the knee named,
- * and a tumor or not. Fixed seed: every start shows the same patients and images.
+ * and a tumor or not. Fixed seed: every start shows the same patients and images, under the same
+ * FHIR ids (derived from the MRN), so that a third-party launcher can be told them once. The demo's
+ * clinician, the user of the chart and the `fhirUser` of its tokens, is a Practitioner beside them.
  */
-import type { ImagingStudy, Patient } from 'fhir/r4';
+import type { ImagingStudy, Patient, Practitioner } from 'fhir/r4';
 import { DEFAULT_OPTIONS, generatePlannedPatient, type GeneratedPatient } from '../../../models/phantoms/generate';
 import { planPatient, withIdentity } from '../../../models/phantoms/plan';
 import type { DicomWebClient } from '../dicomweb/client';
@@ -68,13 +70,24 @@ export interface DemoStudy {
 }
 
 export interface DemoPatient {
-  patient: Patient;
+  patient: Patient & { id: string };
   studies: DemoStudy[];
 }
 
-function fhirPatient(sample: SamplePatient): Patient {
+/** The chart's user: a launch asking for `openid fhirUser` is told this Practitioner. */
+export const DEMO_CLINICIAN: Practitioner & { id: string } = {
+  resourceType: 'Practitioner',
+  id: 'demo-clinician',
+  active: true,
+  identifier: [{ system: 'https://demo-ehr.example.org/identifier/staff', value: 'DEMO-STAFF-001' }],
+  name: [{ use: 'official', family: 'Okafor', given: ['Ada'], prefix: ['Dr.'] }],
+};
+
+function fhirPatient(sample: SamplePatient): Patient & { id: string } {
   return {
     resourceType: 'Patient',
+    // A FHIR id may hold letters, digits, '-' and '.': the MRN lower-cased is one.
+    id: sample.mrn.toLowerCase(),
     identifier: [{ system: MRN_SYSTEM, value: sample.mrn }],
     name: [{ use: 'official', family: sample.family, given: [sample.given] }],
     gender: sample.gender,
@@ -123,11 +136,12 @@ export function referencesByStudy(samples: DemoPatient[]): Map<string, Reference
   return new Map(studies.flatMap((reference) => (reference.studyInstanceUid ? [[reference.studyInstanceUid, reference] as const] : [])));
 }
 
-/** Fills the PACS and the FHIR server; returns the StudyInstanceUIDs to analyse. */
+/** Fills the PACS and the FHIR server (the clinician, the patients under their own ids); returns the StudyInstanceUIDs to analyse. */
 export async function loadSamples(samples: DemoPatient[], fhir: FhirEngine, pacs: DicomWebClient): Promise<string[]> {
   const uids: string[] = [];
+  await fhir.put(DEMO_CLINICIAN);
   for (const sample of samples) {
-    const patient = await fhir.create(sample.patient);
+    const patient = await fhir.put(sample.patient);
     for (const study of sample.studies) {
       await pacs.storeInstances([study.phantom.ap, study.phantom.lateral]);
       const uid = study.phantom.reference.studyInstanceUid;

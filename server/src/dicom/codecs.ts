@@ -10,9 +10,9 @@ import libJpegTurboFactory from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodew
 import type { WasmDecoder } from 'wasm-image-decoder';
 import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js';
 import { KneeTumorError } from '../errors';
-import { j2kDeclaredFrame, jpegDeclaredFrame, jpegEndOfImage } from './codestream';
+import { readJ2kCodestream, readJpegStream } from './codestream';
 import type { ImageHeader } from './image-header';
-import { checkDecodedFrame, checkStoredRange } from './integrity';
+import { checkDecodedFrame, checkPixelRepresentation, checkStoredRange } from './integrity';
 import { decodeRle } from './rle';
 import { TRANSFER_SYNTAX as TS } from './tags';
 
@@ -111,11 +111,10 @@ function swapBytes(bytes: Uint8Array, bytesPerSample: number): Uint8Array {
 
 /**
  * JPEG Lossless, confirmed complete: the decoder must have decoded every line of the scan without
- * reading past the stream, and the stream must end with the end-of-image marker (a truncated
- * stream otherwise decodes to rows of whatever the decoder leaves).
+ * reading past the stream's end-of-image marker (`end`; a truncated stream otherwise decodes to
+ * rows of whatever the decoder leaves).
  */
-function decodeJpegLossless(frame: Uint8Array, pixels: number, bytesPerSample: number, name: string): Uint8Array {
-  const end = jpegEndOfImage(frame, name);
+function decodeJpegLossless(frame: Uint8Array, end: number, pixels: number, bytesPerSample: number, name: string): Uint8Array {
   const copy = frame.slice();
   const decoder = new JpegLosslessDecoder();
   const decoded = decoder.decode(copy.buffer, 0, copy.length, bytesPerSample);
@@ -131,12 +130,13 @@ function decodeJpegLossless(frame: Uint8Array, pixels: number, bytesPerSample: n
 }
 
 /**
- * Decodes the first frame into stored values (before any LUT), confirmed to be the complete
- * frame the header describes. Only grayscale is accepted.
+ * Decodes the frame into stored values (before any LUT), confirmed to be the complete frame the
+ * header describes, in the Pixel Representation the header states. Only grayscale is accepted.
  */
 export async function decodeFrame(header: ImageHeader, frame: Uint8Array): Promise<StoredPixels> {
   const stored = await decodeStoredValues(header, frame);
   checkStoredRange(header, stored);
+  checkPixelRepresentation(header, stored);
   return stored;
 }
 
@@ -167,16 +167,14 @@ async function decodeStoredValues(header: ImageHeader, frame: Uint8Array): Promi
       case TS.RLELossless:
         return typedView(decodeRle(frame, pixels, bytesPerSample), bytesPerSample, signed);
       case TS.JPEGLossless:
-      case TS.JPEGLosslessSV1:
-        checkDecodedFrame(header, jpegDeclaredFrame(frame, name), name);
-        return typedView(decodeJpegLossless(frame, pixels, bytesPerSample, name), bytesPerSample, signed);
+      case TS.JPEGLosslessSV1: {
+        const { declared, end } = readJpegStream(frame, name);
+        checkDecodedFrame(header, declared, name);
+        return typedView(decodeJpegLossless(frame, end, pixels, bytesPerSample, name), bytesPerSample, signed);
+      }
       default: {
         const codec: WasmCodec = syntax === TS.JPEGBaseline8Bit ? 'libjpeg-turbo' : syntax.startsWith('1.2.840.10008.1.2.4.8') ? 'charls' : 'openjpeg';
-        if (codec === 'openjpeg') checkDecodedFrame(header, j2kDeclaredFrame(frame, name), name);
-        else {
-          checkDecodedFrame(header, jpegDeclaredFrame(frame, name), name);
-          jpegEndOfImage(frame, name);
-        }
+        checkDecodedFrame(header, (codec === 'openjpeg' ? readJ2kCodestream(frame, name) : readJpegStream(frame, name)).declared, name);
         const decoded = await decodeWithWasm(codec, frame);
         checkDecodedFrame(header, { ...decoded, precision: decoded.bits }, name);
         // The codecs return one byte per sample up to 8 bits, two above, whatever Bits Allocated says.

@@ -1,6 +1,6 @@
 /**
  * Reads a DICOM Part 10 file (the WADO-RS instance or a file on disk): its image header and the
- * encoded bytes of its first frame. dicom-parser reads lazily, so a header-only read is cheap.
+ * encoded bytes of its one frame. dicom-parser reads lazily, so a header-only read is cheap.
  */
 import { inflateRawSync } from 'node:zlib';
 import * as dicomParser from 'dicom-parser';
@@ -12,7 +12,7 @@ import type { ImageHeader, LookupTable, PresentationLutShape, VoiLutFunction } f
 
 export interface Part10Image {
   header: ImageHeader;
-  /** The first frame as stored: native pixels or one encapsulated (compressed) frame. */
+  /** The frame as stored: native pixels or the encapsulated (compressed) stream. */
   encodedFrame: Uint8Array;
 }
 
@@ -67,12 +67,17 @@ function parserReason(cause: unknown): string {
   return exception === undefined ? 'unknown parser error' : parserReason(exception);
 }
 
+/** Whether the bytes begin as a DICOM Part 10 file does: the DICM prefix after the 128-byte preamble. */
+export function hasPart10Prefix(bytes: Uint8Array): boolean {
+  return bytes.length >= 132 && String.fromCharCode(...bytes.subarray(128, 132)) === 'DICM';
+}
+
 /**
  * Parses a Part 10 file; a file that is not DICOM is refused with the parser's reason. A deflated
  * data set inflates to at most maxInflatedBytes (the default limit when the caller has none).
  */
 export function parsePart10(bytes: Uint8Array, options: { headerOnly?: boolean; maxInflatedBytes?: number } = {}): dicomParser.DataSet {
-  if (bytes.length < 132 || String.fromCharCode(...bytes.subarray(128, 132)) !== 'DICM') {
+  if (!hasPart10Prefix(bytes)) {
     throw new KneeTumorError('dicom-unreadable', 'not a DICOM Part 10 file (no DICM prefix at byte 128)');
   }
   const untilTag = options.headerOnly ? TAG.PixelData : undefined;
@@ -177,19 +182,18 @@ export function readImageHeader(dataSet: dicomParser.DataSet): ImageHeader {
   };
 }
 
-function encapsulatedFirstFrame(dataSet: dicomParser.DataSet, element: dicomParser.Element, frames: number): Uint8Array {
+/** The one frame, all fragments joined: whatever they hold beyond one image, the codec checks refuse. */
+function encapsulatedFrame(dataSet: dicomParser.DataSet, element: dicomParser.Element): Uint8Array {
   const fragments = element.fragments ?? [];
   if (fragments.length === 0) throw new KneeTumorError('pixel-data-invalid', 'the encapsulated pixel data has no fragments');
   try {
-    if (frames === 1) return dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length);
-    const offsets = element.basicOffsetTable?.length ? element.basicOffsetTable : dicomParser.createJPEGBasicOffsetTable(dataSet, element);
-    return dicomParser.readEncapsulatedImageFrame(dataSet, element, 0, offsets);
+    return dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length);
   } catch (cause) {
     throw new KneeTumorError('pixel-data-invalid', 'the encapsulated pixel data cannot be read', { cause });
   }
 }
 
-function nativeFirstFrame(dataSet: dicomParser.DataSet, element: dicomParser.Element, header: ImageHeader): Uint8Array {
+function nativeFrame(dataSet: dicomParser.DataSet, element: dicomParser.Element, header: ImageHeader): Uint8Array {
   const present = dataSet.byteArray.length - element.dataOffset;
   if (element.length > present) {
     throw new KneeTumorError('pixel-data-invalid', `the file ends ${element.length - present} bytes into its ${element.length}-byte pixel data (truncated file)`);
@@ -199,8 +203,8 @@ function nativeFirstFrame(dataSet: dicomParser.DataSet, element: dicomParser.Ele
 }
 
 /**
- * Header and first frame of a Part 10 file, the header checked for consistency and against the
- * limits before any pixels are touched. Only the first frame is used: radiographs have one.
+ * Header and frame of a Part 10 file, the header checked for consistency and against the limits
+ * before any pixels are touched: a radiograph has one frame, an image with more is refused.
  */
 export function readPart10Image(bytes: Uint8Array, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Part10Image {
   const dataSet = parsePart10(bytes, { maxInflatedBytes: limits.maxInflatedBytes });
@@ -209,7 +213,7 @@ export function readPart10Image(bytes: Uint8Array, limits: ImageLimits = DEFAULT
   const element = dataSet.elements[TAG.PixelData];
   if (!element) throw new KneeTumorError('pixel-data-invalid', 'the DICOM file has no pixel data (not an image?)');
   const encodedFrame = element.encapsulatedPixelData
-    ? encapsulatedFirstFrame(dataSet, element, header.numberOfFrames)
-    : nativeFirstFrame(dataSet, element, header);
+    ? encapsulatedFrame(dataSet, element)
+    : nativeFrame(dataSet, element, header);
   return { header, encodedFrame };
 }

@@ -16,7 +16,14 @@ export interface CodedEntry {
 export interface ViewCandidate {
   instance: InstanceRef;
   patientId?: string;
+  /** Issuer of Patient ID (0010,0021): the Patient ID is unique only within it. */
+  issuerOfPatientId?: string;
+  /** Patient's Name as stored, e.g. "DOE^JANE" (the Alphabetic group of a DICOM JSON name). */
+  patientName?: string;
+  patientBirthDate?: string;
+  patientSex?: string;
   modality: string;
+  /** Unknown where the source does not state it: then the image is not taken for a radiograph. */
   sopClassUid?: string;
   viewPosition?: string;
   imageLaterality?: string;

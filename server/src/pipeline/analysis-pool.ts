@@ -6,7 +6,8 @@
  * (resourceLimits). One thread: the job worker runs one study at a time and inference takes the
  * machine's cores. An analysis that runs past analysis.worker.timeoutMs, or past the heap limit,
  * has its thread ended (piscina starts a fresh one, which loads the ensemble again) and fails
- * analysis-limit-exceeded, naming the limit. A native crash would still end the whole process;
+ * analysis-limit-exceeded, naming the limit; past the time limit the thread is ended only between
+ * onnxruntime's native calls (thread-stop.ts), since ending it inside one aborts the process. A native crash would still end the whole process;
  * the job store counts that attempt and fails the study after maxAttempts (analysis-crashed).
  */
 import * as path from 'node:path';
@@ -17,6 +18,7 @@ import { KneeTumorError } from '../errors';
 import type { AnalysisTask, AnalysisWorkerData, WorkerDescription, WorkerOutcome } from './analysis-worker';
 import type { ExecutionProvider } from './detect';
 import type { Analyse } from './run-analysis';
+import { createThreadStopState, stopBetweenNativeCalls, timeLimitExceeded } from './thread-stop';
 
 export interface AnalysisPool {
   analyse: Analyse;
@@ -44,18 +46,29 @@ function unwrap<T>(outcome: WorkerOutcome<T>): T {
 /** Why the thread did not answer: a limit of ours, or the thread itself failing. */
 function threadFailure(error: unknown, limits: AnalysisConfig['worker']): KneeTumorError {
   const cause = error as NodeJS.ErrnoException;
-  if (cause.name === 'AbortError') {
-    return new KneeTumorError('analysis-limit-exceeded', `the analysis ran longer than analysis.worker.timeoutMs (${limits.timeoutMs} ms) and was stopped`, { cause });
-  }
+  if (cause.name === 'AbortError') return timeLimitExceeded(limits.timeoutMs, cause);
   if (cause.code === 'ERR_WORKER_OUT_OF_MEMORY') {
     return new KneeTumorError('analysis-limit-exceeded', `the analysis used more memory than analysis.worker.maxHeapMb (${limits.maxHeapMb} MiB of JavaScript heap) and was stopped`, { cause });
   }
   return new KneeTumorError('analysis-crashed', `the analysis stopped its worker thread: ${cause.message}`, { cause });
 }
 
+/**
+ * A limit that the inference alone nearly fills would stop studies that are fine (the images
+ * must be fetched and decoded too) and end the thread mid-inference: refused at start instead.
+ */
+function assertTimeLimitFits(warmUpMs: number, timeoutMs: number): void {
+  if (warmUpMs * 2 <= timeoutMs) return;
+  throw new KneeTumorError(
+    'config-invalid',
+    `analysis.worker.timeoutMs (${timeoutMs} ms) is too short for this machine: warming the model up on one study took ${warmUpMs} ms, and the limit must be at least twice that`,
+  );
+}
+
 export async function startAnalysisPool(pacs: PacsConfig, model: ModelConfig, analysis: AnalysisConfig, warn: (message: string) => void): Promise<AnalysisPool> {
   const limits = analysis.worker;
-  const workerData: AnalysisWorkerData = { pacs, model, analysis };
+  const threadStop = createThreadStopState();
+  const workerData: AnalysisWorkerData = { pacs, model, analysis, threadStop };
   const pool = new Piscina({
     filename: WORKER_FILE,
     workerData,
@@ -66,25 +79,40 @@ export async function startAnalysisPool(pacs: PacsConfig, model: ModelConfig, an
     idleTimeout: Number.POSITIVE_INFINITY,
     resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb },
   });
-  const run = async <T>(task: unknown, name: string): Promise<T> => {
+  const run = async <T>(task: unknown, name: string, signal?: AbortSignal): Promise<T> => {
     let outcome: WorkerOutcome<T>;
     try {
-      outcome = await pool.run(task, { name, signal: AbortSignal.timeout(limits.timeoutMs) });
+      outcome = await pool.run(task, { name, ...(signal ? { signal } : {}) });
     } catch (error) {
       throw threadFailure(error, limits);
     }
     return unwrap(outcome);
   };
+  // Loading and the warm-up run without the time limit: ending the thread while onnxruntime
+  // creates its sessions or infers aborts the whole process natively.
   let description: WorkerDescription;
   try {
     description = await run<WorkerDescription>({}, 'describe');
+    assertTimeLimitFits(description.warmUpMs, limits.timeoutMs);
   } catch (error) {
     await pool.destroy();
     throw error;
   }
   for (const message of description.warnings) warn(message);
+  let lastTask = 0;
+  /** Past the time limit the task is asked to stop; the thread is ended once no native call is in progress. */
+  const analyse: Analyse = async (studyInstanceUid, context) => {
+    const task = ++lastTask;
+    const stop = new AbortController();
+    const timer = setTimeout(() => void stopBetweenNativeCalls(threadStop, task).then(() => stop.abort()), limits.timeoutMs);
+    try {
+      return await run({ task, studyInstanceUid, context } satisfies AnalysisTask, 'default', stop.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   return {
-    analyse: (studyInstanceUid, context) => run({ studyInstanceUid, context } satisfies AnalysisTask, 'default'),
+    analyse,
     identity: description.identity,
     executionProvider: description.executionProvider,
     release: () => pool.destroy(),

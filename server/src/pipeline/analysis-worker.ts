@@ -10,12 +10,15 @@ import { asKneeTumorError, type ErrorCode } from '../errors';
 import type { ExecutionProvider } from './detect';
 import type { StudyContext } from './locate-study';
 import { loadPacsAnalysis } from './pacs-analysis';
+import { nativeCallGuard, timeLimitExceeded } from './thread-stop';
 
 /** What the worker thread is started with (plain data, cloned into the thread). */
 export interface AnalysisWorkerData {
   pacs: PacsConfig;
   model: ModelConfig;
   analysis: AnalysisConfig;
+  /** Shared with the service's thread: the native calls in progress and the task asked to stop (thread-stop.ts). */
+  threadStop: Int32Array;
 }
 
 export type WorkerOutcome<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; reason: string; retryAfterMs?: number } };
@@ -25,16 +28,23 @@ export interface WorkerDescription {
   executionProvider: ExecutionProvider;
   /** What the detector said while loading (a fallback to the CPU), for the service's log. */
   warnings: string[];
+  /** How long the ensemble took on one blank study (two views), its first inference included. */
+  warmUpMs: number;
 }
 
 export interface AnalysisTask {
+  /** Numbered from 1 by the service, which may ask the thread to stop it. */
+  task: number;
   studyInstanceUid: string;
   context?: StudyContext;
 }
 
 const settings = workerData as AnalysisWorkerData;
 const warnings: string[] = [];
-const loaded = loadPacsAnalysis(settings.pacs, settings.model, settings.analysis, (message) => warnings.push(message));
+/** The task in progress; 0 while the ensemble loads and warms up, which nothing stops. */
+let currentTask = 0;
+const nativeCall = nativeCallGuard(settings.threadStop, () => currentTask, () => timeLimitExceeded(settings.analysis.worker.timeoutMs));
+const loaded = loadPacsAnalysis(settings.pacs, settings.model, settings.analysis, (message) => warnings.push(message), nativeCall);
 // A load failure is reported by the first task that awaits it.
 loaded.catch(() => undefined);
 
@@ -47,13 +57,23 @@ async function outcome<T>(work: () => Promise<T>): Promise<WorkerOutcome<T>> {
   }
 }
 
+/** Loads the ensemble and runs it once on two blank views, timing that warm-up. */
 export function describe(): Promise<WorkerOutcome<WorkerDescription>> {
   return outcome(async () => {
     const { detector } = await loaded;
-    return { identity: detector.identity, executionProvider: detector.executionProvider, warnings };
+    const { size } = detector.manifest.input;
+    const blank = { width: size, height: size, data: new Uint8Array(size * size) };
+    const started = performance.now();
+    await detector.detectViews([blank, blank]);
+    return { identity: detector.identity, executionProvider: detector.executionProvider, warnings, warmUpMs: Math.round(performance.now() - started) };
   });
 }
 
 export default function analyse(task: AnalysisTask): Promise<WorkerOutcome<AnalysisResult>> {
-  return outcome(async () => (await loaded).analyse(task.studyInstanceUid, task.context));
+  return outcome(async () => {
+    const analysis = await loaded;
+    // Set once loaded: a stop asked while the ensemble loads must not leave the thread without it.
+    currentTask = task.task;
+    return analysis.analyse(task.studyInstanceUid, task.context);
+  });
 }

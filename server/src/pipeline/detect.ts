@@ -14,6 +14,7 @@ import { fromFloat16Bits, toFloat16Array } from '../model/float16';
 import { foldDistance } from '../model/domain';
 import { descalePassBox, imageBox, letterbox, passShape, writePassInput, type Letterbox } from './letterbox';
 import { mergeCandidates, type CandidateBox } from './merge-boxes';
+import type { NativeCall } from './thread-stop';
 
 export type ExecutionProvider = 'cpu' | 'webgpu';
 
@@ -29,6 +30,8 @@ export interface DetectorOptions {
   merge?: 'nms' | 'wbf';
   /** Where the detector says that it fell back to the CPU; never receives patient data. */
   warn: (message: string) => void;
+  /** Runs each onnxruntime call, so that the analysis thread is never ended inside one (thread-stop.ts). */
+  nativeCall?: NativeCall;
 }
 
 /** What the ensemble says about one image: its boxes and how far it lies from the training domain. */
@@ -70,12 +73,15 @@ export function sessionOptions(provider: ExecutionProvider, cpu: CpuThreading): 
   };
 }
 
-async function createSessions(model: LoadedManifest, provider: ExecutionProvider, cpu: CpuThreading): Promise<FoldSession[]> {
+async function createSessions(model: LoadedManifest, provider: ExecutionProvider, cpu: CpuThreading, nativeCall: NativeCall): Promise<FoldSession[]> {
   const options = sessionOptions(provider, cpu);
   const sessions: FoldSession[] = [];
-  for (const fold of model.folds) sessions.push({ fold: fold.fold, session: await ort.InferenceSession.create(fold.bytes, options) });
+  for (const fold of model.folds) sessions.push({ fold: fold.fold, session: await nativeCall(() => ort.InferenceSession.create(fold.bytes, options)) });
   return sessions;
 }
+
+/** Outside the analysis thread nothing ends a call midway: it runs as it is. */
+const unguarded: NativeCall = (call) => call();
 
 /** Element i of an fp32 or fp16 output, as a number. */
 function elementReader(tensor: ort.Tensor): (i: number) => number {
@@ -109,21 +115,23 @@ export class EnsembleDetector {
     private readonly sessions: FoldSession[],
     private readonly merge: 'nms' | 'wbf',
     private readonly parallelFolds: boolean,
+    private readonly nativeCall: NativeCall,
   ) {}
 
   static async load(model: LoadedManifest, options: DetectorOptions): Promise<EnsembleDetector> {
     let provider = options.executionProvider;
     const cpu = { threads: options.cpuThreads, spinning: options.cpuSpinning ?? true };
+    const nativeCall = options.nativeCall ?? unguarded;
     let sessions: FoldSession[];
     try {
-      sessions = await createSessions(model, provider, cpu);
+      sessions = await createSessions(model, provider, cpu, nativeCall);
     } catch (cause) {
       if (provider !== 'webgpu') throw new KneeTumorError('model-invalid', `onnxruntime cannot load the model: ${(cause as Error).message}`, { cause });
       // onnxruntime's message ends with the reason after a source location ("... was false. Failed to get a WebGPU adapter: ...").
       const reason = (cause as Error).message.split('\n')[0]?.replace(/^.*\bwas false\.\s*/, '');
       options.warn(`the WebGPU execution provider is not available here (${reason}); running on the CPU`);
       provider = 'cpu';
-      sessions = await createSessions(model, provider, cpu);
+      sessions = await createSessions(model, provider, cpu, nativeCall);
     }
     const inputName = model.manifest.input.name;
     const outputName = model.manifest.output.name;
@@ -139,11 +147,11 @@ export class EnsembleDetector {
         throw new KneeTumorError('model-invalid', `fold ${fold} has no ${featuresOutput} output, which the manifest's domain check reads`);
       }
     }
-    return new EnsembleDetector(model, provider, sessions, options.merge ?? model.manifest.postprocess.merge, options.parallelFolds ?? false);
+    return new EnsembleDetector(model, provider, sessions, options.merge ?? model.manifest.postprocess.merge, options.parallelFolds ?? false, nativeCall);
   }
 
   /** The ensemble the configuration names, with its provider, threads and merge method. */
-  static async fromConfig(config: ModelConfig, warn: (message: string) => void): Promise<EnsembleDetector> {
+  static async fromConfig(config: ModelConfig, warn: (message: string) => void, nativeCall?: NativeCall): Promise<EnsembleDetector> {
     return EnsembleDetector.load(await loadManifest(config.manifestPath), {
       executionProvider: config.executionProvider,
       cpuThreads: config.cpuThreads,
@@ -151,6 +159,7 @@ export class EnsembleDetector {
       parallelFolds: config.parallelFolds,
       merge: config.merge,
       warn,
+      nativeCall,
     });
   }
 
@@ -192,7 +201,7 @@ export class EnsembleDetector {
       const runFold = async ({ fold, session }: FoldSession) => {
         const t1 = performance.now();
         const fetches = withFeatures ? [manifest.output.name, featuresOutput] : [manifest.output.name];
-        const outputs = await session.run({ [manifest.input.name]: input }, fetches);
+        const outputs = await this.nativeCall(() => session.run({ [manifest.input.name]: input }, fetches));
         const ms = performance.now() - t1;
         inferenceMs += ms;
         timing?.runs.push({ fold, pass: passIndex, batch: images.length, ms });

@@ -24,7 +24,7 @@ import { assertPlausible } from './plausibility';
  */
 export async function decodeForDetector(part10: Uint8Array, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<Gray8Image> {
   const { header, encodedFrame } = readPart10Image(part10, limits);
-  assertRadiograph(header.modality);
+  assertRadiograph(header);
   const image = toGray8(header, await decodeFrame(header, encodedFrame));
   assertPlausible(image);
   return image;

@@ -3,13 +3,15 @@
  * View Code Sequence, SeriesDescription and ProtocolName as fallbacks; laterality from
  * ImageLaterality or Laterality. The study is analysed only when the knee is confirmed: by the
  * images' attributes (knee-confirmation.ts), by the order the study was made for, or by a site
- * that accepts unconfirmed studies (then flagged). A study that does not fit the method is
- * refused with a typed reason; one that fits but whose labels are ambiguous is analysed and flagged.
+ * that accepts unconfirmed studies (then flagged). Only radiographs by Modality and SOP Class are
+ * views; the two chosen must be one patient's and one study's, and no two images may share a SOP
+ * Instance UID. A study that does not fit the method is refused with a typed reason; one that fits
+ * but whose labels are ambiguous is analysed and flagged.
  */
-import { KneeTumorError } from '../errors';
+import { isKneeTumorError, KneeTumorError } from '../errors';
 import type { AnalysisFlag, Laterality, ViewName } from '../domain/analysis';
 import { VIEW_NAMES } from '../domain/analysis';
-import { describeModality, RADIOGRAPH_MODALITIES } from '../dicom/radiograph';
+import { describeNonRadiograph, isRadiograph, RADIOGRAPH_MODALITIES } from '../dicom/radiograph';
 import type { ViewCandidate } from '../domain/view-candidate';
 import type { StudySource } from '../sources/study-source';
 import { descriptionWords, readBodyPart, type BodyPartReading } from './knee-confirmation';
@@ -112,6 +114,56 @@ function summarise(values: string[]): string {
   return [...counts].map(([v, n]) => `${n} ${v}`).join(', ');
 }
 
+/** Each SOP Instance UID that more than one image of the study carries, with how many do. */
+function repeatedInstances(candidates: ViewCandidate[]): number[] {
+  const counts = new Map<string, number>();
+  for (const c of candidates) counts.set(c.instance.sopInstanceUid, (counts.get(c.instance.sopInstanceUid) ?? 0) + 1);
+  return [...counts.values()].filter((n) => n > 1);
+}
+
+/** A person name compared by its alphabetic group and components, ignoring case, spacing and empty trailing components. */
+function personName(name: string | undefined): string | undefined {
+  const components = name?.split('=')[0]?.split('^').map((c) => c.trim().toUpperCase());
+  while (components?.length && !components[components.length - 1]) components.pop();
+  return components?.length ? components.join('^') : undefined;
+}
+
+/** The attributes that make two views one patient's study; a patient attribute only where both views state it. */
+const SAME_STUDY_ATTRIBUTES: { name: string; value: (c: ViewCandidate) => string | undefined; always?: true }[] = [
+  { name: 'Study Instance UID', value: (c) => c.instance.studyInstanceUid, always: true },
+  { name: 'Patient ID', value: (c) => c.patientId },
+  { name: 'Issuer of Patient ID', value: (c) => c.issuerOfPatientId },
+  { name: "Patient's Name", value: (c) => personName(c.patientName) },
+  { name: "Patient's Birth Date", value: (c) => c.patientBirthDate },
+  { name: "Patient's Sex", value: (c) => c.patientSex },
+];
+
+/** Two images with one SOP Instance UID are not one image: which of them a retrieval returns is unknown. */
+function assertDistinctInstances(candidates: ViewCandidate[]): void {
+  const repeated = repeatedInstances(candidates);
+  if (repeated.length > 0) {
+    throw new KneeTumorError(
+      'study-inconsistent',
+      `${repeated.reduce((a, b) => a + b, 0)} images of the study share ${repeated.length} SOP Instance UID(s); each image must have its own`,
+    );
+  }
+}
+
+/**
+ * Refuses views that are not one study of one patient: an AP of one patient beside a lateral of
+ * another would make the lateral's finding the first patient's. Names the attributes, never their values.
+ */
+function assertOneStudy(ap: ViewCandidate, lateral: ViewCandidate): void {
+  const differing = SAME_STUDY_ATTRIBUTES.filter((attribute) => {
+    const [a, b] = [attribute.value(ap), attribute.value(lateral)];
+    const compared = attribute.always === true || (a !== undefined && b !== undefined);
+    return compared && a !== b;
+  }).map((attribute) => attribute.name);
+  if (differing.length > 0) {
+    throw new KneeTumorError('study-inconsistent', `the AP and lateral views differ in ${differing.join(', ')}: they are not one patient's study`);
+  }
+}
+
 function otherPart(reading: Extract<BodyPartReading, { kind: 'other' }>): string {
   return reading.despite ? `${reading.evidence}, though ${reading.despite} names the knee` : reading.evidence;
 }
@@ -135,9 +187,10 @@ function confirmKnee(readings: BodyPartReading[], policy: KneePolicy): KneeConfi
 /** Picks the AP and lateral radiographs of one study, or refuses it with the reason. */
 export function selectViews(studyInstanceUid: string, candidates: ViewCandidate[], policy: KneePolicy = {}): LocatedStudy {
   if (candidates.length === 0) throw new KneeTumorError('study-not-found', 'the study has no images');
-  const radiographs = candidates.filter((c) => RADIOGRAPH_MODALITIES.has(c.modality));
+  assertDistinctInstances(candidates);
+  const radiographs = candidates.filter(isRadiograph);
   if (radiographs.length === 0) {
-    const kinds = summarise(candidates.map((c) => describeModality(c.modality).replace(/^(a|an) /, '')));
+    const kinds = summarise(candidates.map(describeNonRadiograph));
     throw new KneeTumorError('not-radiograph', `the study holds no radiograph (${kinds}); the method needs CR or DX knee radiographs`);
   }
   // In series and instance order, so that the evidence named does not depend on the order the source lists images in.
@@ -193,9 +246,12 @@ export function selectViews(studyInstanceUid: string, candidates: ViewCandidate[
     });
   } else if (missing.length > 0) {
     const found = VIEW_NAMES.filter((v) => chosen.has(v)).map((v) => VIEW_LABEL[v]);
+    // An image labelled CR or DX that is no radiograph by its SOP Class (a screenshot) may be what was meant for the view.
+    const mislabelled = candidates.filter((c) => RADIOGRAPH_MODALITIES.has(c.modality) && !isRadiograph(c));
     throw new KneeTumorError(
       'view-missing',
-      `the ${missing.map((v) => VIEW_LABEL[v]).join(' and the ')} view ${missing.length > 1 ? 'are' : 'is'} missing: the study has ${kneeCompatible.length} knee radiograph(s)${found.length ? ` (${found.join(', ')} found)` : ', none labelled AP or lateral'}`,
+      `the ${missing.map((v) => VIEW_LABEL[v]).join(' and the ')} view ${missing.length > 1 ? 'are' : 'is'} missing: the study has ${kneeCompatible.length} knee radiograph(s)${found.length ? ` (${found.join(', ')} found)` : ', none labelled AP or lateral'}` +
+        (mislabelled.length > 0 ? `; it also holds ${summarise(mislabelled.map(describeNonRadiograph))}, not a radiograph SOP Class` : ''),
     );
   }
 
@@ -203,6 +259,7 @@ export function selectViews(studyInstanceUid: string, candidates: ViewCandidate[
   const lateral = chosen.get('LATERAL');
   if (!ap || !lateral) throw new KneeTumorError('internal', 'view selection left a view unassigned');
   if (ap.candidate === lateral.candidate) throw new KneeTumorError('view-missing', 'one image carries both view labels; the study needs two radiographs');
+  assertOneStudy(ap.candidate, lateral.candidate);
   if (ap.laterality && lateral.laterality && ap.laterality !== lateral.laterality) {
     flags.push({ code: 'laterality-mismatch', message: `the AP view is marked ${ap.laterality} and the lateral view ${lateral.laterality}` });
   }
@@ -224,6 +281,12 @@ export function selectViews(studyInstanceUid: string, candidates: ViewCandidate[
   return { studyInstanceUid, patientId: ap.candidate.patientId ?? lateral.candidate.patientId, views: { AP: ap, LATERAL: lateral }, flags, knee };
 }
 
+/** The study's views; a refusal is told by the source in terms of what it could not read, where that may be the cause. */
 export async function locateStudy(source: StudySource, studyInstanceUid: string, policy: KneePolicy = {}): Promise<LocatedStudy> {
-  return selectViews(studyInstanceUid, await source.listCandidates(studyInstanceUid), policy);
+  try {
+    return selectViews(studyInstanceUid, await source.listCandidates(studyInstanceUid), policy);
+  } catch (error) {
+    if (!isKneeTumorError(error) || !source.explainRefusal) throw error;
+    throw await source.explainRefusal(error);
+  }
 }

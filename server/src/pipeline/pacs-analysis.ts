@@ -7,14 +7,21 @@ import { DicomWebClient } from '../dicomweb/client';
 import { runAnalysis, type Analyse } from './run-analysis';
 import { DicomWebSource } from '../sources/dicomweb-source';
 import { EnsembleDetector } from './detect';
+import type { NativeCall } from './thread-stop';
 
 export interface PacsAnalysis {
   analyse: Analyse;
   detector: EnsembleDetector;
 }
 
-export async function loadPacsAnalysis(pacs: PacsConfig, model: ModelConfig, analysis: AnalysisConfig, warn: (message: string) => void): Promise<PacsAnalysis> {
-  const detector = await EnsembleDetector.fromConfig(model, warn);
+export async function loadPacsAnalysis(
+  pacs: PacsConfig,
+  model: ModelConfig,
+  analysis: AnalysisConfig,
+  warn: (message: string) => void,
+  nativeCall?: NativeCall,
+): Promise<PacsAnalysis> {
+  const detector = await EnsembleDetector.fromConfig(model, warn, nativeCall);
   const deps = {
     source: new DicomWebSource(new DicomWebClient(pacs)),
     detector,

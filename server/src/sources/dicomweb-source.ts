@@ -15,7 +15,7 @@ import type { RetrievedInstance, StudySource } from './study-source';
 
 /** Attributes QIDO-RS does not return by default but the description of a study's images needs. */
 const INSTANCE_FIELDS: TagKeyword[] = [
-  'PatientID', 'Modality', 'ViewPosition', 'ImageLaterality', 'Laterality', 'BodyPartExamined', 'AnatomicRegionSequence',
+  'PatientID', 'IssuerOfPatientID', 'PatientName', 'PatientBirthDate', 'PatientSex', 'Modality', 'SOPClassUID', 'ViewPosition', 'ImageLaterality', 'Laterality', 'BodyPartExamined', 'AnatomicRegionSequence',
   'SeriesDescription', 'ProtocolName', 'StudyDescription', 'RequestedProcedureDescription', 'PerformedProcedureStepDescription',
   'ViewCodeSequence', 'SeriesNumber', 'InstanceNumber', 'Rows', 'Columns',
 ];

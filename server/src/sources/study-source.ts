@@ -3,6 +3,7 @@
  * the attributes that identify its view, and hand over its Part 10 bytes.
  */
 import type { InstanceRef } from '../domain/analysis';
+import type { KneeTumorError } from '../errors';
 import type { ViewCandidate } from '../domain/view-candidate';
 
 export interface RetrievedInstance {
@@ -19,4 +20,9 @@ export interface StudySource {
   listCandidates(studyInstanceUid: string): Promise<ViewCandidate[]>;
   /** The Part 10 bytes, in the stored transfer syntax ('*') or transcoded to the one named. */
   retrievePart10(instance: InstanceRef, transferSyntaxUid: '*' | string): Promise<RetrievedInstance>;
+  /**
+   * The refusal of a study as it is, or told as what the source could not read where that may be
+   * its cause (a folder's damaged DICOM file that may hold the missing view).
+   */
+  explainRefusal?(refusal: KneeTumorError): Promise<KneeTumorError>;
 }

@@ -1,11 +1,11 @@
 /**
  * `fhir` mode, for EHRs that neither sign JWTs we can check nor offer introspection: the token is
- * tried on the EHR's own FHIR server, which knows it. The app says which patient it was launched
- * for (its token response's `patient`); that patient is accepted only if the token can read
- * Patient/{id} and, for a study, if the token can find the study's ImagingStudy with that patient
- * as subject. The patient is thus one the EHR lets this token read, never one the request can
- * choose freely. Conclusions are remembered per token, at most five minutes (less when the token is
- * a JWT whose `exp` says so).
+ * tried on the EHR's own FHIR server, which knows it. The launch patient is the one the EHR named
+ * when it issued the token through our token broker (token-broker.ts), never one the request
+ * names; a token that did not pass through the broker is refused. The token must then read
+ * Patient/{id} and, for a study, find the study's ImagingStudy with that patient as subject.
+ * Conclusions are remembered per token, at most five minutes (less when the token is a JWT whose
+ * `exp` says so).
  */
 import type { Bundle, ImagingStudy, Patient } from 'fhir/r4';
 import { decodeJwt } from 'jose';
@@ -13,9 +13,8 @@ import { KneeTumorError } from '../errors';
 import { SYSTEMS, studyIdentifierValue } from '../../../fhir-profiles/codes';
 import { subjectVerdict } from '../../../fhir-profiles/patient-subject';
 import { createTokenCache } from './token-cache';
+import { TOKEN_BROKER_PATH } from './token-broker';
 import { sessionEnded, type SmartAuthenticator, type SmartCaller } from './token-grant';
-
-const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /** The expiry a JWT token states; it only shortens how long a conclusion is kept, so it needs no signature check. */
 function statedExpiry(token: string): number | undefined {
@@ -28,7 +27,8 @@ function statedExpiry(token: string): number | undefined {
   }
 }
 
-export function createFhirTokenCheck(fhirBaseUrl: string, timeoutMs: number): SmartAuthenticator {
+/** `launchPatientOf`: the patient the EHR issued a token for (the broker's binding). */
+export function createFhirTokenCheck(fhirBaseUrl: string, timeoutMs: number, launchPatientOf: (token: string) => string | undefined): SmartAuthenticator {
   const base = fhirBaseUrl.replace(/\/+$/, '');
   const readable = createTokenCache<true>();
 
@@ -65,9 +65,14 @@ export function createFhirTokenCheck(fhirBaseUrl: string, timeoutMs: number): Sm
     readable.set(token, true, expiresAt, scope);
   };
 
-  return async ({ token, launchPatient, studyInstanceUid }) => {
+  return async ({ token, studyInstanceUid }) => {
     if (!token) throw sessionEnded('a SMART access token is required');
-    if (!launchPatient || !ID.test(launchPatient)) throw new KneeTumorError('forbidden', 'the app did not name its launch patient (the X-Launch-Patient header)');
+    const launchPatient = launchPatientOf(token);
+    if (!launchPatient) {
+      throw sessionEnded(
+        `smart.tokenValidation.mode fhir knows the launch patient only of tokens the EHR issued through ${TOKEN_BROKER_PATH}: this one did not pass there, has expired, or the service restarted since the launch; open the viewer again from the chart`,
+      );
+    }
     const expiresAt = statedExpiry(token);
     if (expiresAt !== undefined && expiresAt * 1000 <= Date.now()) throw sessionEnded('the session has expired');
     await assertPatientReadable(token, launchPatient, expiresAt);

@@ -5,7 +5,8 @@
  * stored as CDS Hooks feedback on the report's card. Every /app-api call carries the app's SMART
  * access token, and only studies and reports of the launch patient are served: whatever the token
  * check, the study's ImagingStudy and the report must have that patient as subject. The app's own
- * settings (client_id, scopes, the EHRs it may be launched from) are served as /app/config.json.
+ * settings (client_id, scopes, the EHRs it may be launched from, the token broker in `fhir` mode)
+ * are served as /app/config.json; in `fhir` mode its token requests go through POST /app-api/token.
  * The audit trail records each image served (to whom, of which study), each refused token or
  * patient, and each feedback.
  */
@@ -19,9 +20,10 @@ import { isKneeTumorError, KneeTumorError } from '../errors';
 import { SYSTEMS, studyIdentifierValue } from '../../../fhir-profiles/codes';
 import type { FhirClient } from '../fhir/client';
 import { subjectVerdict, type SubjectMismatch } from '../../../fhir-profiles/patient-subject';
-import { bearerToken, jsonBody, respond } from '../http';
+import { bearerToken, formBody, jsonBody, respond } from '../http';
 import type { JobStore } from '../jobs/store';
 import type { Log } from '../log';
+import { TOKEN_BROKER_PATH, type TokenBroker } from './token-broker';
 import type { AccessRequest, SmartAuthenticator, SmartCaller } from './token-grant';
 
 /** The service id under which the viewer's feedback is stored beside the hooks' own. */
@@ -36,6 +38,8 @@ export interface AppSettings {
 
 export interface ViewerRouterDeps {
   authenticate: SmartAuthenticator;
+  /** `fhir` mode: forwards the app's token requests to the EHR and learns each token's patient. */
+  tokenBroker?: TokenBroker;
   appSettings: AppSettings;
   pacs: Pick<DicomWebClient, 'seriesOfInstance' | 'retrieveRendered'>;
   fhir: FhirClient;
@@ -49,7 +53,7 @@ export interface ViewerRouterDeps {
 }
 
 /** The codes of a token the viewer refuses (an unreachable token check is our outage, not a refusal). */
-const TOKEN_REFUSALS = new Set(['session-expired', 'forbidden', 'unauthorized']);
+const TOKEN_REFUSALS = new Set(['session-expired', 'token-unverifiable', 'forbidden', 'unauthorized']);
 
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 
@@ -59,11 +63,18 @@ const ViewerFeedbackSchema = z.object({
   overrideReason: z.enum(OVERRIDE_REASONS.map((r) => r.code) as [string, ...string[]]).optional(),
 });
 
-/** The header in which the app names the patient of its token response (the `fhir` mode's only source). */
-export const LAUNCH_PATIENT_HEADER = 'X-Launch-Patient';
-
 function accessOf(req: Request, studyInstanceUid?: string): AccessRequest {
-  return { token: bearerToken(req), launchPatient: req.get(LAUNCH_PATIENT_HEADER) ?? undefined, studyInstanceUid };
+  return { token: bearerToken(req), studyInstanceUid };
+}
+
+/** The app's token request, forwarded as received (form body, client authentication) and answered with the EHR's answer. */
+function tokenBrokerRoute(broker: TokenBroker): RequestHandler[] {
+  const forward: RequestHandler = (req, res, next) => {
+    broker.exchange({ form: typeof req.body === 'string' ? req.body : '', authorization: req.get('authorization') ?? undefined }).then((answer) => {
+      res.status(answer.status).type(answer.contentType).set('Cache-Control', 'no-store').send(answer.body);
+    }, next);
+  };
+  return [...formBody('16kb'), forward];
 }
 
 /** Why none of `resources` is the launch patient's (a code safe to log), or undefined when one is. */
@@ -83,8 +94,9 @@ function uidParam(req: Request, name: string): string {
 export function createViewerRouter(deps: ViewerRouterDeps): Router {
   const router = express.Router();
   router.get('/app/config.json', (_req: Request, res: Response) => {
-    res.set('Cache-Control', 'no-cache').json(deps.appSettings);
+    res.set('Cache-Control', 'no-cache').json({ ...deps.appSettings, ...(deps.tokenBroker ? { tokenBroker: TOKEN_BROKER_PATH } : {}) });
   });
+  if (deps.tokenBroker) router.post(TOKEN_BROKER_PATH, ...tokenBrokerRoute(deps.tokenBroker));
   router.use('/app', express.static(deps.clientDir, { index: 'index.html' }));
 
   const authenticate = async (req: Request, studyInstanceUid?: string): Promise<SmartCaller> => {

@@ -21,13 +21,14 @@ export function tokenKey(token: string, scope = ''): string {
   return createHash('sha256').update(token).update('\n').update(scope).digest('base64url');
 }
 
-/** How long a conclusion may be kept, in milliseconds: until the token expires, at most five minutes. */
-export function cacheLifetimeMs(nowMs: number, expiresAt?: number): number {
-  const cap = MAX_CACHE_SECONDS * 1000;
+/** How long a conclusion may be kept, in milliseconds: until the token expires, at most `maxSeconds` (five minutes). */
+export function cacheLifetimeMs(nowMs: number, expiresAt?: number, maxSeconds = MAX_CACHE_SECONDS): number {
+  const cap = maxSeconds * 1000;
   return expiresAt === undefined ? cap : Math.max(0, Math.min(cap, expiresAt * 1000 - nowMs));
 }
 
-export function createTokenCache<T>(now: () => number = Date.now): TokenCache<T> {
+/** `maxSeconds`: the longest an entry lives (the token broker keeps its bindings for a token's whole life). */
+export function createTokenCache<T>(now: () => number = Date.now, maxSeconds = MAX_CACHE_SECONDS): TokenCache<T> {
   const entries = new Map<string, { value: T; until: number }>();
   return {
     get(token, scope) {
@@ -39,7 +40,7 @@ export function createTokenCache<T>(now: () => number = Date.now): TokenCache<T>
       return undefined;
     },
     set(token, value, expiresAt, scope) {
-      const lifetime = cacheLifetimeMs(now(), expiresAt);
+      const lifetime = cacheLifetimeMs(now(), expiresAt, maxSeconds);
       if (lifetime <= 0) return;
       if (entries.size >= SWEEP_ABOVE) for (const [key, entry] of entries) if (entry.until <= now()) entries.delete(key);
       entries.set(tokenKey(token, scope), { value, until: now() + lifetime });

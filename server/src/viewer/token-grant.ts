@@ -27,6 +27,14 @@ export function sessionEnded(reason: string, cause?: unknown): KneeTumorError {
   return new KneeTumorError('session-expired', reason, { cause });
 }
 
+/**
+ * A token this deployment's check cannot validate (another algorithm, key, issuer, audience or
+ * form than configured): the set-up differs from the EHR's, and opening the viewer again repeats it.
+ */
+export function tokenUnverifiable(reason: string, cause?: unknown): KneeTumorError {
+  return new KneeTumorError('token-unverifiable', reason, { cause });
+}
+
 /** The launch patient of a token's claims: SMART's `patient`, or a launcher's nested `context.patient`. */
 export function patientClaim(claims: Record<string, unknown>): string | undefined {
   const nested = claims.context;
@@ -46,23 +54,23 @@ export function grantOfClaims(claims: Record<string, unknown>, issuer: string): 
   return { caller: { issuer, patient: `Patient/${patient}`, ...(user ? { user } : {}) }, expiresAt: typeof claims.exp === 'number' ? claims.exp : undefined };
 }
 
-/** What a request to /app-api brings: the token, the launch patient the app was told, the study it asks for. */
+/** What a request to /app-api brings: the token and the study it asks for (never the patient: that is the token's). */
 export interface AccessRequest {
   token?: string;
-  /** The `patient` of the app's token response (used by the `fhir` mode, which has nothing else to go on). */
-  launchPatient?: string;
   studyInstanceUid?: string;
 }
 
 export type SmartAuthenticator = (request: AccessRequest) => Promise<SmartCaller>;
 
 /**
- * Refuses a token that lives longer than `maxSeconds`: from its `iat` to its `exp`, or from now
+ * Refuses a token that lives longer than `maxSeconds` (the EHR issues longer tokens than configured): from its `iat` to its `exp`, or from now
  * when it gives no `iat` (a token valid for a century would otherwise be honoured for one).
  */
 export function assertLifetime(claims: { exp?: unknown; iat?: unknown }, maxSeconds: number, nowSeconds = Date.now() / 1000): void {
   if (typeof claims.exp !== 'number') return;
   const from = typeof claims.iat === 'number' ? claims.iat : nowSeconds;
   const lifetime = Math.round(claims.exp - from);
-  if (lifetime > maxSeconds) throw sessionEnded(`the access token lives ${lifetime} s, longer than the ${maxSeconds} s accepted (smart.maxTokenLifetimeSeconds)`);
+  if (lifetime > maxSeconds) {
+    throw tokenUnverifiable(`the access token lives ${lifetime} s, longer than the ${maxSeconds} s accepted: set smart.maxTokenLifetimeSeconds to the EHR's token lifetime, or shorten it in the EHR`);
+  }
 }
