@@ -6,6 +6,6 @@ import type { HookContext, HookRequest, HookResponse } from './types';
 export async function studyCardsFor(request: HookRequest, context: HookContext): Promise<HookResponse> {
   const data = await patientData(request, context);
   const studies = recentStudies(data, context.studiesPerCard);
-  const jobs = context.jobs.forStudies(studies.map((s) => s.studyInstanceUid));
+  const jobs = await context.jobs.forStudies(studies.map((s) => s.studyInstanceUid));
   return { cards: studyCards(context, data, jobs, studies, Date.now()) };
 }

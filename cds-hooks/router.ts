@@ -105,7 +105,7 @@ export function createCdsRouter(deps: CdsRouterDeps): Router {
       respond(async (req: Request) => {
         const caller = callerOf(req);
         const feedback = parse(FeedbackRequestSchema, req.body, 'feedback');
-        const stored = deps.feedback.record(service.id, caller.issuer, cardFeedbackOf(feedback));
+        const stored = await deps.feedback.record(service.id, caller.issuer, cardFeedbackOf(feedback));
         deps.log('feedback-stored', { service: service.id, count: stored });
         deps.audit('feedback', { surface: 'cds', service: service.id, issuer: caller.issuer, count: stored });
         return { status: 200, body: {} };

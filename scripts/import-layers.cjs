@@ -1,7 +1,8 @@
 /**
  * Imports run one way (dependency-cruiser configuration; `npm run check:imports`, run by the test
  * script before Jest). The data flows trigger -> jobs -> pipeline (locate, fetch, decode, detect,
- * decide) -> results (FHIR) -> hooks and viewer; each layer below imports only from layers below it.
+ * decide) -> results (server/src/results/: the result writers, FHIR first, over the FHIR client of
+ * server/src/fhir/) -> hooks and viewer; each layer below imports only from layers below it.
  * The HTTP edges (triggers, viewer, CDS hooks) never import each other; the CDS Hooks service sees
  * only the core, the domain, our FHIR profile modules and the job store's interfaces, the rest comes
  * in through createCdsRouter's deps. The client shares only neutral modules with the server.
@@ -15,7 +16,8 @@ const LAYERS = [
   ['dicomweb', ['^server/src/dicomweb/']],
   ['sources', ['^server/src/sources/']],
   ['pipeline', ['^server/src/pipeline/']],
-  ['results', ['^server/src/fhir/']],
+  ['fhir', ['^server/src/fhir/']],
+  ['results', ['^server/src/results/']],
   ['jobs', ['^server/src/jobs/']],
   ['edges', ['^server/src/(triggers|viewer)/', '^cds-hooks/']],
   ['composition', ['^server/src/(ops)/', '^server/src/(app|service|main)\\.ts$']],

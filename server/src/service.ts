@@ -1,13 +1,13 @@
 /**
  * Composition of the CDS service from the configuration: the job database, the worker that runs
- * `analyse` and writes the report to the FHIR server, the CDS Hooks routes and the triggers.
+ * `analyse` and hands the result to the result writers (the FHIR server), the CDS Hooks routes and the triggers.
  * main.ts calls createService(config, analyse, model), listens with `service.app`, and calls
  * `service.start()`; tests do the same with a test double of `analyse`.
  */
 import { access, constants } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Express } from 'express';
-import { createFeedbackStore, type FeedbackStore } from './jobs/feedback-store';
+import type { FeedbackStore } from './jobs/feedback-store';
 import { createApp } from './app';
 import type { Config } from './config';
 import { isDemonstrationModel, type AnalysisResult, type ModelIdentity } from './domain/analysis';
@@ -16,15 +16,15 @@ import { DicomWebClient } from './dicomweb/client';
 import { createFhirClient } from './fhir/client';
 import { kneeOrderOfStudy, loadKneeRadiographCodes } from './fhir/knee-orders';
 import type { Analyse } from './pipeline/run-analysis';
-import { writeReport } from './fhir/write-report';
-import { openDatabase } from './jobs/database';
-import { createJobStore, type JobStore } from './jobs/store';
+import { createFhirResultWriter } from './results/fhir/write-report';
+import type { ResultWriter } from './results/result-writer';
+import { openSqliteStores } from './jobs/sqlite/stores';
+import type { JobStore } from './jobs/store';
 import { createJobWorker, type JobWorker } from './jobs/worker';
 import { jsonLog, type Log } from './log';
 import { createAuditTrail } from './ops/audit';
 import { createMetrics } from './ops/metrics';
 import { createSmartAuthenticator } from './viewer/smart-auth';
-import { createWatermarkStore } from './jobs/watermarks';
 import { DicomWebSource } from './sources/dicomweb-source';
 import { createReconciler, type Reconciler } from './triggers/reconcile';
 import type { ViewerRouterDeps } from './viewer/router';
@@ -65,20 +65,21 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
   assertModelAllowed(config, model);
   const { fhir: fhirConfig, service } = config;
   if (!fhirConfig || !service) throw new KneeTumorError('config-invalid', 'the CDS service needs the fhir and service sections');
-  const db = openDatabase(config.jobs.databasePath);
-  const modelKey = `${model.name}@${model.version}`;
-  const jobs = createJobStore(db, modelKey);
-  const feedback = createFeedbackStore(db, modelKey);
+  const stores = openSqliteStores(config.jobs.databasePath, `${model.name}@${model.version}`);
+  const { jobs, feedback } = stores;
   const fhir = createFhirClient(fhirConfig);
   // A knee radiograph order for the study confirms the knee where its images' attributes do not.
   const kneeRadiographCodes = loadKneeRadiographCodes(config.orders);
   const analyseWithOrder = async (uid: string) => analyse(uid, { kneeOrder: await kneeOrderOfStudy(kneeRadiographCodes, fhir, uid) });
   const metrics = createMetrics(() => jobs.statistics());
   const audit = createAuditTrail(config.operations.auditLogPath, log);
+  const fhirWriter = createFhirResultWriter(fhir);
+  // Where results go, in order (the first one's location is the job's report): the FHIR server only, today.
+  const writers: ResultWriter[] = [{ name: fhirWriter.name, write: (result) => metrics.timeFhirWrite(() => fhirWriter.write(result)) }];
   const worker = createJobWorker({
     store: jobs,
     analyse: (uid) => metrics.timeAnalysis(() => analyseWithOrder(uid)),
-    writeReport: (result) => metrics.timeFhirWrite(() => writeReport(fhir, result)),
+    writers,
     policy: config.jobs,
     log,
   });
@@ -88,7 +89,7 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
     config.reconcile.enabled && pacs
       ? createReconciler({
           jobs,
-          watermarks: createWatermarkStore(db),
+          watermarks: stores.watermarks,
           pacs,
           fhir: config.triggers.subscriptionToken ? fhir : undefined,
           knee: {
@@ -144,7 +145,7 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
       readinessChecks: {
         ...(pacs ? { pacs: () => pacs.probe() } : {}),
         fhir: async () => void (await fhir.search('ImagingStudy', '_count=1')),
-        jobStore: async () => void jobs.statistics(),
+        jobStore: async () => void (await jobs.statistics()),
         model: () => access(config.model.manifestPath, constants.R_OK),
       },
       readinessTimeoutMs: config.operations.readinessTimeoutMs,
@@ -167,7 +168,7 @@ export function createService(config: Config, analyse: Analyse, model: ModelIden
     async stop() {
       await reconciler?.stop();
       await worker.stop();
-      db.close();
+      stores.close();
       await audit.close();
     },
   };

@@ -13,7 +13,7 @@ import type { StudyResult } from '../../client/src/model';
 import { DEMONSTRATION_MODEL_NOTICE, type AnalysisResult } from '../../server/src/domain/analysis';
 import { OUTSIDE_DOMAIN_MEANING } from '../../server/src/domain/wording';
 import { decidePatient, decideView } from '../../server/src/pipeline/decide';
-import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
+import { toFhirTransaction } from '../../server/src/results/fhir/to-fhir';
 import { DEMONSTRATION_MODEL, sampleAnalysis } from '../support/analysis-fixture';
 import { bundleForPage, launchChromium } from '../support/browser';
 

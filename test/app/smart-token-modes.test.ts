@@ -21,7 +21,8 @@ import { DicomWebClient } from '../../server/src/dicomweb/client';
 import { SYSTEMS } from '../../fhir-profiles/codes';
 import { createFhirEngine, type FhirEngine } from '../../server/src/fhir/memory-engine';
 import { loadPacsAnalysis, type PacsAnalysis } from '../../server/src/pipeline/pacs-analysis';
-import { freePort, startOrthanc, type RunningOrthanc } from '../support/orthanc';
+import { listenOnLoopback, type ListeningServer } from '../support/loopback';
+import { startOrthanc, type RunningOrthanc } from '../support/orthanc';
 import { startService, waitFor, type RunningService } from '../support/running-service';
 import { APP_CLIENT_ID, APP_SCOPE, INTROSPECTION_CLIENT, launchTokens, startSmartEhr, type SmartEhr } from '../support/smart-ehr';
 import { TEST_DETECTOR_MANIFEST } from '../support/test-detector';
@@ -47,9 +48,7 @@ function tokenValidation(mode: Mode, ehr: SmartEhr, clientSecret = INTROSPECTION
   return { mode };
 }
 
-async function serviceConfig(ehr: SmartEhr, validation: Record<string, unknown>): Promise<Config> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+function serviceConfig(ehr: SmartEhr, validation: Record<string, unknown>, { port, origin: base }: ListeningServer): Config {
   return parseConfig({
     pacs: { dicomWebUrl: orthanc.dicomWebUrl, auth: { type: 'basic', ...PACS_USER } },
     fhir: { baseUrl: ehr.systemFhirUrl },
@@ -64,7 +63,9 @@ async function serviceConfig(ehr: SmartEhr, validation: Record<string, unknown>)
 let analysis: PacsAnalysis;
 
 async function startViewerService(ehr: SmartEhr, validation: Record<string, unknown>): Promise<RunningService> {
-  const running = await startService(await serviceConfig(ehr, validation), analysis.analyse, analysis.detector.identity);
+  // Listening first: the service's base URL (its launch page) holds its port.
+  const listening = await listenOnLoopback();
+  const running = await startService(serviceConfig(ehr, validation, listening), analysis.analyse, analysis.detector.identity, listening);
   services.push(running);
   return running;
 }
@@ -89,9 +90,10 @@ beforeAll(async () => {
   const ehr = await startSmartEhr(engine, 'jwt');
   ehrs.push(ehr);
   const analyser = await startViewerService(ehr, tokenValidation('jwt', ehr));
-  for (const uid of uids) analyser.service.jobs.enqueue(uid, 'http');
+  for (const uid of uids) await analyser.service.jobs.enqueue(uid, 'http');
   analyser.service.worker.wake();
-  await waitFor('the analysis of the sample studies', () => (uids.every((uid) => ['done', 'failed'].includes(analyser.service.jobs.forStudy(uid)?.state ?? '')) ? true : undefined), 120000);
+  const finished = async (uid: string) => ['done', 'failed'].includes((await analyser.service.jobs.forStudy(uid))?.state ?? '');
+  await waitFor('the analysis of the sample studies', async () => ((await Promise.all(uids.map(finished))).every(Boolean) ? true : undefined), 120000);
 
   const patients = await search<Patient>('Patient');
   const idOf = (family: string) => patients.find((p) => p.name?.[0]?.family === family)?.id ?? '';

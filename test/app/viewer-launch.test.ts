@@ -13,12 +13,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Bundle, DiagnosticReport, Observation } from 'fhir/r4';
 import type { Browser, Page } from 'playwright-core';
-import { createFeedbackStore } from '../../server/src/jobs/feedback-store';
+import { createFeedbackStore } from '../../server/src/jobs/sqlite/feedback-store';
 import { FINDING } from '../../fhir-profiles/codes';
-import { openDatabase } from '../../server/src/jobs/database';
+import { openDatabase } from '../../server/src/jobs/sqlite/database';
 import { DEFAULT_OPTIONS } from '../../models/phantoms/generate';
 import type { LesionBox } from '../../server/src/domain/analysis';
-import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
+import { toFhirTransaction } from '../../server/src/results/fhir/to-fhir';
 import { sampleAnalysis } from '../support/analysis-fixture';
 import { startDemo, type RunningDemo } from '../support/demo';
 import { TEST_DETECTOR_MANIFEST } from '../support/test-detector';
@@ -149,7 +149,7 @@ it('launches from the chart card, shows both views with one box per lesion, keep
   await page.getByRole('button', { name: 'Disagree' }).click();
   await page.getByText('your feedback was recorded').waitFor();
   await page.screenshot({ path: path.join(SHOTS, '4-feedback-sent.png'), fullPage: true });
-  const stored = createFeedbackStore(openDatabase(jobsDb), 'unused').all();
+  const stored = await createFeedbackStore(openDatabase(jobsDb), 'unused').all();
   expect(stored).toEqual([expect.objectContaining({ serviceId: 'knee-tumor-viewer', outcome: 'overridden', overrideReason: 'disagree' })]);
 
   await page.getByRole('button', { name: '◀ Earlier study' }).click();

@@ -13,7 +13,7 @@ import type { ImagingStudy, Patient } from 'fhir/r4';
 import type { Browser, Page, Route } from 'playwright-core';
 import { createFhirClient } from '../../server/src/fhir/client';
 import { createFhirEngine } from '../../server/src/fhir/memory-engine';
-import { writeReport } from '../../server/src/fhir/write-report';
+import { writeReport } from '../../server/src/results/fhir/write-report';
 import { sampleAnalysis } from '../support/analysis-fixture';
 import { launchChromium } from '../support/browser';
 import { RECENT_STUDY_STARTED, daysAgo } from '../support/fhir-fixtures';

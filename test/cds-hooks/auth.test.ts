@@ -12,7 +12,7 @@ import { createService, type KneeTumorService } from '../../server/src/service';
 import { silentLog } from '../../server/src/log';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server';
 import { createTestCdsClient, type TestCdsClient } from '../support/cds-client';
-import { freePort } from '../support/orthanc';
+import { listenOnLoopback } from '../support/loopback';
 import { startRecordingServer, type RecordingServer } from '../support/recording-server';
 import { SERVICE_BASE, TEST_MODEL, testConfig } from '../support/service-config';
 
@@ -37,13 +37,13 @@ beforeAll(async () => {
   fhir = await startFhirServer();
   [ehr, remoteEhr] = await Promise.all([createTestCdsClient(), createTestCdsClient('https://remote-ehr.example.org')]);
   stranger = await createTestCdsClient(ehr.issuer, ehr.kid);
-  const port = await freePort();
-  jwksUrl = `http://127.0.0.1:${port}/jwks.json`;
-  jwksServer = express()
-    .get('/jwks.json', (_req, res) => {
+  const keys = await listenOnLoopback(
+    express().get('/jwks.json', (_req, res) => {
       res.json(remoteEhr.jwks);
-    })
-    .listen(port, '127.0.0.1');
+    }),
+  );
+  jwksServer = keys.server;
+  jwksUrl = `${keys.origin}/jwks.json`;
   jkuTarget = await startRecordingServer((_req, res) => void res.json(stranger.jwks));
   const [down, failing, notAKeySet] = await Promise.all([
     startRecordingServer(),

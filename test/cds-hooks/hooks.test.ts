@@ -11,7 +11,7 @@ import { PREFETCH, resolveTemplate } from '../../cds-hooks/patient-data';
 import { AI_NOTICE, DEMONSTRATION_MODEL_NOTICE, type ModelIdentity } from '../../server/src/domain/analysis';
 import { createService, type KneeTumorService } from '../../server/src/service';
 import { createFhirClient } from '../../server/src/fhir/client';
-import { writeReport } from '../../server/src/fhir/write-report';
+import { writeReport } from '../../server/src/results/fhir/write-report';
 import { KneeTumorError } from '../../server/src/errors';
 import { silentLog } from '../../server/src/log';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server';
@@ -230,11 +230,11 @@ describe('patient-view', () => {
     const { patientId } = await registerStudy(fhir, queued);
     const patientStudies = await fhir.search<ImagingStudy>(`ImagingStudy?patient=Patient/${patientId}`);
     const extra = (uid: string, started: string): ImagingStudy => ({ ...(patientStudies[0] as ImagingStudy), id: `x${uid.slice(-6)}`, started, identifier: [{ system: 'urn:dicom:uid', value: `urn:oid:${uid}` }] });
-    service.jobs.enqueue(queued, 'orthanc');
+    await service.jobs.enqueue(queued, 'orthanc');
     for (const [uid, error] of [[refused, new KneeTumorError('view-missing', 'lateral view missing')], [chest, new KneeTumorError('not-knee', 'the images are not of a knee')]] as const) {
-      const { job } = service.jobs.enqueue(uid, 'orthanc');
-      service.jobs.claimNext();
-      service.jobs.fail(job.id, error);
+      const { job } = await service.jobs.enqueue(uid, 'orthanc');
+      await service.jobs.claimNext();
+      await service.jobs.fail(job.id, error);
     }
     const prefetch = await prefetchFor(patientId);
     prefetch.kneeStudies?.entry?.push({ resource: extra(refused, daysAgo(6)) }, { resource: extra(chest, daysAgo(7)) });
@@ -281,7 +281,7 @@ describe('feedback', () => {
         ],
       })
       .expect(200);
-    expect(service.feedback.all()).toEqual([
+    expect(await service.feedback.all()).toEqual([
       expect.objectContaining({ serviceId: id, card: 'c-1', outcome: 'accepted', model: 'knee-tumor@1.0.0', issuer: ehr.issuer }),
       expect.objectContaining({ card: 'c-2', outcome: 'overridden', overrideReason: 'disagree', model: 'knee-tumor@1.0.0' }),
     ]);

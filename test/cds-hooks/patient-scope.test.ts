@@ -10,7 +10,7 @@ import type { Bundle, DiagnosticReport, FhirResource, ImagingStudy, Patient } fr
 import { PREFETCH, resolveTemplate } from '../../cds-hooks/patient-data';
 import { createService, type KneeTumorService } from '../../server/src/service';
 import { createFhirClient } from '../../server/src/fhir/client';
-import { writeReport } from '../../server/src/fhir/write-report';
+import { writeReport } from '../../server/src/results/fhir/write-report';
 import type { LogFields } from '../../server/src/log';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server';
 import { daysAgo } from '../support/fhir-fixtures';

@@ -89,8 +89,8 @@ it('writes a report through a backend-services token whose endpoint it finds in 
   );
   try {
     await request(running.url).post('/triggers/studies').set('Authorization', `Bearer ${TRIGGER_TOKEN}`).send({ studyInstanceUid: uid }).expect(202);
-    const done = await waitFor('the job to end', () => {
-      const job = running.service.jobs.forStudy(uid);
+    const done = await waitFor('the job to end', async () => {
+      const job = await running.service.jobs.forStudy(uid);
       return job?.state === 'done' || job?.state === 'failed' ? job : undefined;
     });
     expect(done).toMatchObject({ state: 'done', attempts: 1 });
@@ -159,7 +159,7 @@ it('fails a job at once with fhir-unauthorized when the token endpoint refuses t
   );
   try {
     await request(running.url).post('/triggers/studies').set('Authorization', `Bearer ${TRIGGER_TOKEN}`).send({ studyInstanceUid: uid }).expect(202);
-    const failed = await waitFor('the job to fail', () => (running.service.jobs.forStudy(uid)?.state === 'failed' ? running.service.jobs.forStudy(uid) : undefined));
+    const failed = await waitFor('the job to fail', async () => ((await running.service.jobs.forStudy(uid))?.state === 'failed' ? await running.service.jobs.forStudy(uid) : undefined));
     expect(failed).toMatchObject({ attempts: 1, errorCode: 'fhir-unauthorized' });
     expect(failed.errorReason).toContain('invalid_client');
   } finally {

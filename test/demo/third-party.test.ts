@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Bundle, CapabilityStatement, Patient } from 'fhir/r4';
@@ -18,7 +18,7 @@ import type { Browser } from 'playwright-core';
 import { validationProblems } from '../../server/src/fhir/validate';
 import { createTestCdsClient, type TestCdsClient } from '../support/cds-client';
 import { startDemo, type RunningDemo } from '../support/demo';
-import { freePort } from '../support/orthanc';
+import { listenOnLoopback } from '../support/loopback';
 import { TEST_DETECTOR_MANIFEST } from '../support/test-detector';
 import { launchChromium } from '../support/browser';
 
@@ -38,9 +38,7 @@ beforeAll(async () => {
   demo = await startDemo({ model: TEST_DETECTOR_MANIFEST, jobsDb: path.join(dir, 'jobs.sqlite'), config });
   base = demo.base;
   // Another origin: a different port serves the page the browser runs the client from.
-  const port = await freePort();
-  const server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>third-party client</title>'));
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const { server, port } = await listenOnLoopback((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>third-party client</title>'));
   otherOrigin = { server, url: `http://localhost:${port}/` };
   browser = await launchChromium();
 }, 180000);

@@ -38,13 +38,13 @@ it('PACS down: the job is retried with backoff, then fails with pacs-unreachable
     await orthanc.stop();
     const uid = '1.2.826.0.1.3680043.8.498.4242';
     await request(running.url).post('/triggers/studies').set('Authorization', `Bearer ${TRIGGER_TOKEN}`).send({ studyInstanceUid: uid }).expect(202);
-    const retried = await waitFor('a retry', () => {
-      const job = running.service.jobs.forStudy(uid);
+    const retried = await waitFor('a retry', async () => {
+      const job = await running.service.jobs.forStudy(uid);
       return job && job.attempts >= 1 && job.state === 'queued' ? job : undefined;
     });
     expect(retried).toMatchObject({ errorCode: 'pacs-unreachable' });
     expect(retried.notBefore).toBeGreaterThan(retried.updatedAt);
-    const failed = await waitFor('the job to fail', () => (running.service.jobs.forStudy(uid)?.state === 'failed' ? running.service.jobs.forStudy(uid) : undefined));
+    const failed = await waitFor('the job to fail', async () => ((await running.service.jobs.forStudy(uid))?.state === 'failed' ? await running.service.jobs.forStudy(uid) : undefined));
     expect(failed).toMatchObject({
       attempts: 3,
       errorCode: 'pacs-unreachable',
@@ -92,13 +92,13 @@ it('FHIR down: the job waits with fhir-unreachable and completes once when FHIR 
     const { patientId } = await registerStudy(fhir, uid);
     await fhir.stop();
     await request(running.url).post('/triggers/studies').set('Authorization', `Bearer ${TRIGGER_TOKEN}`).send({ studyInstanceUid: uid }).expect(202);
-    const waiting = await waitFor('a retry', () => {
-      const job = running.service.jobs.forStudy(uid);
+    const waiting = await waitFor('a retry', async () => {
+      const job = await running.service.jobs.forStudy(uid);
       return job?.errorCode === 'fhir-unreachable' ? job : undefined;
     });
     expect(waiting.state).toBe('queued');
     await fhir.start();
-    const done = await waitFor('the job to be done', () => (running.service.jobs.forStudy(uid)?.state === 'done' ? running.service.jobs.forStudy(uid) : undefined));
+    const done = await waitFor('the job to be done', async () => ((await running.service.jobs.forStudy(uid))?.state === 'done' ? await running.service.jobs.forStudy(uid) : undefined));
     expect(done.attempts).toBeGreaterThan(1);
     expect(await fhir.search<DiagnosticReport>(`DiagnosticReport?subject=Patient/${patientId}`)).toHaveLength(1);
   } finally {

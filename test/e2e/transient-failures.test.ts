@@ -38,7 +38,7 @@ it('retries an HTML 502, a 429 after its Retry-After, and a cut-short 200, and e
   try {
     proxy.queue(transaction, { kind: 'html', status: 502 }, { kind: 'too-many-requests', retryAfterSeconds: 2 }, { kind: 'truncated-after-forwarding' });
     await request(running.url).post('/triggers/studies').set('Authorization', `Bearer ${TRIGGER_TOKEN}`).send({ studyInstanceUid: uid }).expect(202);
-    const done = await waitFor('the job to be done', () => (running.service.jobs.forStudy(uid)?.state === 'done' ? running.service.jobs.forStudy(uid) : undefined));
+    const done = await waitFor('the job to be done', async () => ((await running.service.jobs.forStudy(uid))?.state === 'done' ? await running.service.jobs.forStudy(uid) : undefined));
     expect(done.attempts).toBe(4);
 
     const writes = proxy.seen.filter((s) => s.method === 'POST' && transaction.path.test(s.path));
@@ -63,7 +63,7 @@ it('fails at once with fhir-unauthorized when the FHIR server refuses our creden
   try {
     proxy.queue({ method: 'GET', path: /^\/fhir\/ImagingStudy/ }, { kind: 'html', status: 401 });
     await request(running.url).post('/triggers/studies').set('Authorization', `Bearer ${TRIGGER_TOKEN}`).send({ studyInstanceUid: uid }).expect(202);
-    const failed = await waitFor('the job to fail', () => (running.service.jobs.forStudy(uid)?.state === 'failed' ? running.service.jobs.forStudy(uid) : undefined));
+    const failed = await waitFor('the job to fail', async () => ((await running.service.jobs.forStudy(uid))?.state === 'failed' ? await running.service.jobs.forStudy(uid) : undefined));
     expect(failed).toMatchObject({ attempts: 1, errorCode: 'fhir-unauthorized' });
     expect(failed.errorReason).toContain("refused this service's credentials (fhir.auth)");
   } finally {

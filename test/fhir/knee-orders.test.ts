@@ -16,7 +16,7 @@ import { KNEE_RADIOGRAPH_ORDERS_VALUE_SET } from '../../server/src/config';
 import { createFhirClient } from '../../server/src/fhir/client';
 import { kneeOrderOfStudy, loadKneeRadiographCodes } from '../../server/src/fhir/knee-orders';
 import { validationProblems } from '../../server/src/fhir/validate';
-import { writeReport } from '../../server/src/fhir/write-report';
+import { writeReport } from '../../server/src/results/fhir/write-report';
 import { silentLog } from '../../server/src/log';
 import { createService, type KneeTumorService } from '../../server/src/service';
 import { sampleAnalysis } from '../support/analysis-fixture';

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Bundle, ElementDefinition, FhirResource, StructureDefinition } from 'fhir/r4';
-import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
+import { toFhirTransaction } from '../../server/src/results/fhir/to-fhir';
 import { assertValidBundle } from '../../server/src/fhir/validate';
 import { profileProblems } from '../../server/src/fhir/profile-rules';
 import { MODEL_INTENDED_USE_EXTENSION } from '../../fhir-profiles/codes';

@@ -1,5 +1,5 @@
 import type { Bundle, DiagnosticReport, FhirResource, Observation } from 'fhir/r4';
-import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
+import { toFhirTransaction } from '../../server/src/results/fhir/to-fhir';
 import { assertValidBundle, validationProblems } from '../../server/src/fhir/validate';
 import { FINDING, SYSTEMS, analysisKey } from '../../fhir-profiles/codes';
 import { DEMONSTRATION_MODEL_NOTICE } from '../../server/src/domain/analysis';

@@ -1,7 +1,7 @@
 import type { DiagnosticReport, Observation, Device, ImagingStudy, Provenance } from 'fhir/r4';
 import { createFhirClient } from '../../server/src/fhir/client';
-import { writeReport } from '../../server/src/fhir/write-report';
-import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
+import { writeReport } from '../../server/src/results/fhir/write-report';
+import { toFhirTransaction } from '../../server/src/results/fhir/to-fhir';
 import { KneeTumorError } from '../../server/src/errors';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server';
 import { registerStudy } from '../support/fhir-fixtures';

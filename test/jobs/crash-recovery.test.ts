@@ -10,8 +10,9 @@ import { mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DiagnosticReport, Observation } from 'fhir/r4';
-import { openDatabase } from '../../server/src/jobs/database';
-import { createJobStore, PROCESS_STOPPED_REASON } from '../../server/src/jobs/store';
+import { openDatabase } from '../../server/src/jobs/sqlite/database';
+import { PROCESS_STOPPED_REASON } from '../../server/src/jobs/store';
+import { createJobStore } from '../../server/src/jobs/sqlite/job-store';
 import { startFhirServer, type RunningFhirServer } from '../support/fhir-server';
 import { registerStudy } from '../support/fhir-fixtures';
 
@@ -54,29 +55,29 @@ it('completes a job once after the worker is killed mid-job', async () => {
   const { patientId } = await registerStudy(fhir, uid);
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'crash-')), 'jobs.sqlite');
   const store = createJobStore(openDatabase(file), 'knee-tumor@1.0.0');
-  store.enqueue(uid, 'http');
+  await store.enqueue(uid, 'http');
   const args = [file, fhir.baseUrl, uid];
 
   const duringAnalysis = runWorker(args);
   await duringAnalysis.waitFor('analysing');
   duringAnalysis.kill();
   expect((await duringAnalysis.exit).signal).toBe('SIGKILL');
-  expect(store.forStudy(uid)).toMatchObject({ state: 'running', attempts: 1 });
+  expect(await store.forStudy(uid)).toMatchObject({ state: 'running', attempts: 1 });
   expect(await fhir.search<DiagnosticReport>(`DiagnosticReport?subject=Patient/${patientId}`)).toHaveLength(0);
 
   const afterWrite = runWorker(args, { KILL_AFTER_WRITE: '1' });
   expect((await afterWrite.exit).signal).toBe('SIGKILL');
   expect(afterWrite.output).toContain('written true');
-  expect(store.forStudy(uid)).toMatchObject({ state: 'running', attempts: 2 });
+  expect(await store.forStudy(uid)).toMatchObject({ state: 'running', attempts: 2 });
 
   const last = runWorker(args);
   expect(await last.exit).toEqual({ code: 0, signal: null });
   expect(last.output).toContain('jobs-recovered');
   expect(last.output).toContain('written false');
-  expect(store.forStudy(uid)).toMatchObject({ state: 'done', attempts: 3 });
+  expect(await store.forStudy(uid)).toMatchObject({ state: 'done', attempts: 3 });
   const reports = await fhir.search<DiagnosticReport>(`DiagnosticReport?subject=Patient/${patientId}`);
   expect(reports).toHaveLength(1);
-  expect(store.forStudy(uid)?.report).toBe(`DiagnosticReport/${reports[0]?.id}`);
+  expect((await store.forStudy(uid))?.report).toBe(`DiagnosticReport/${reports[0]?.id}`);
   expect(await fhir.search<Observation>(`Observation?subject=Patient/${patientId}`)).toHaveLength(4);
 });
 
@@ -85,20 +86,20 @@ it('fails a job whose analysis kills the process, after maxAttempts (3) claims, 
   const { patientId } = await registerStudy(fhir, uid);
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'crash-')), 'jobs.sqlite');
   const store = createJobStore(openDatabase(file), 'knee-tumor@1.0.0');
-  store.enqueue(uid, 'http');
+  await store.enqueue(uid, 'http');
   const args = [file, fhir.baseUrl, uid];
 
   for (let attempt = 1; attempt <= 3; attempt++) {
     const crashing = runWorker(args, { CRASH_IN_ANALYSIS: '1' });
     expect((await crashing.exit).signal).toBe('SIGKILL');
     expect(crashing.output).toContain('analysing');
-    expect(store.forStudy(uid)).toMatchObject({ state: 'running', attempts: attempt });
+    expect(await store.forStudy(uid)).toMatchObject({ state: 'running', attempts: attempt });
   }
 
   const last = runWorker(args, { CRASH_IN_ANALYSIS: '1' });
   expect(await last.exit).toEqual({ code: 0, signal: null });
   expect(last.output).not.toContain('analysing');
   expect(last.output).toContain('"failed":1');
-  expect(store.forStudy(uid)).toMatchObject({ state: 'failed', attempts: 3, errorCode: 'analysis-crashed', errorReason: `${PROCESS_STOPPED_REASON} (3 attempts)` });
+  expect(await store.forStudy(uid)).toMatchObject({ state: 'failed', attempts: 3, errorCode: 'analysis-crashed', errorReason: `${PROCESS_STOPPED_REASON} (3 attempts)` });
   expect(await fhir.search<DiagnosticReport>(`DiagnosticReport?subject=Patient/${patientId}`)).toHaveLength(0);
 });

@@ -14,7 +14,7 @@ import { OUTSIDE_DOMAIN_MEANING } from '../../server/src/domain/wording';
 import { profileProblems } from '../../server/src/fhir/profile-rules';
 import { assertValidBundle } from '../../server/src/fhir/validate';
 import { decidePatient, decideView } from '../../server/src/pipeline/decide';
-import { toFhirTransaction } from '../../server/src/pipeline/to-fhir';
+import { toFhirTransaction } from '../../server/src/results/fhir/to-fhir';
 import { sampleAnalysis } from '../support/analysis-fixture';
 
 const THRESHOLD = 14.2;

@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { main } from '../../server/src/cli/main';
 import { EXIT } from '../../server/src/cli/output';
 import { KneeTumorError } from '../../server/src/errors';
-import { openDatabase } from '../../server/src/jobs/database';
-import { createJobStore } from '../../server/src/jobs/store';
+import { openDatabase } from '../../server/src/jobs/sqlite/database';
+import { createJobStore } from '../../server/src/jobs/sqlite/job-store';
 
 const MODEL = 'knee-tumor@1.0.0';
 let folder: string;
@@ -34,12 +34,12 @@ describe('knee-tumor backup', () => {
     const live = path.join(folder, 'jobs.sqlite');
     const db = openDatabase(live);
     const jobs = createJobStore(db, MODEL);
-    const done = jobs.enqueue('1.2.3.1', 'orthanc').job;
-    jobs.claimNext();
-    jobs.complete(done.id, 'DiagnosticReport/r1');
-    const failed = jobs.enqueue('1.2.3.2', 'http').job;
-    jobs.fail(failed.id, new KneeTumorError('not-knee', 'the study is a chest radiograph'));
-    jobs.enqueue('1.2.3.3', 'fhir-subscription');
+    const done = (await jobs.enqueue('1.2.3.1', 'orthanc')).job;
+    await jobs.claimNext();
+    await jobs.complete(done.id, 'DiagnosticReport/r1');
+    const failed = (await jobs.enqueue('1.2.3.2', 'http')).job;
+    await jobs.fail(failed.id, new KneeTumorError('not-knee', 'the study is a chest radiograph'));
+    await jobs.enqueue('1.2.3.3', 'fhir-subscription');
 
     const out = path.join(folder, 'backup.sqlite');
     // The service still holds the database open, its writes not yet checkpointed.
@@ -49,10 +49,10 @@ describe('knee-tumor backup', () => {
     db.close();
 
     const restored = createJobStore(openDatabase(out), MODEL);
-    expect(restored.forStudy('1.2.3.1')).toMatchObject({ state: 'done', report: 'DiagnosticReport/r1', source: 'orthanc' });
-    expect(restored.forStudy('1.2.3.2')).toMatchObject({ state: 'failed', errorCode: 'not-knee' });
-    expect(restored.forStudy('1.2.3.3')).toMatchObject({ state: 'queued', source: 'fhir-subscription' });
-    expect(restored.statistics().byState).toEqual({ queued: 1, running: 0, done: 1, failed: 1 });
+    expect(await restored.forStudy('1.2.3.1')).toMatchObject({ state: 'done', report: 'DiagnosticReport/r1', source: 'orthanc' });
+    expect(await restored.forStudy('1.2.3.2')).toMatchObject({ state: 'failed', errorCode: 'not-knee' });
+    expect(await restored.forStudy('1.2.3.3')).toMatchObject({ state: 'queued', source: 'fhir-subscription' });
+    expect((await restored.statistics()).byState).toEqual({ queued: 1, running: 0, done: 1, failed: 1 });
   });
 
   it('never writes over an existing file, and names a database that does not exist', async () => {

@@ -75,7 +75,7 @@ describe('metrics and the audit trail', () => {
 
     // A job: triggered, analysed, written to the FHIR server.
     await request(running.url).post('/triggers/studies').set('Authorization', `Bearer ${TRIGGER_TOKEN}`).send({ studyInstanceUid: study }).expect(202);
-    await waitFor('the job to be done', () => (running.service.jobs.forStudy(study)?.state === 'done' ? true : undefined));
+    await waitFor('the job to be done', async () => ((await running.service.jobs.forStudy(study))?.state === 'done' ? true : undefined));
 
     // A hook, a refused hook, and feedback on a card.
     const hookToken = await ehr.token(`${SERVICE_BASE}/cds-services/${PATIENT_VIEW}`);

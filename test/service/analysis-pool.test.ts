@@ -1,17 +1,21 @@
 /**
- * The service's analysis worker thread (needs `npm run build`: a thread loads the compiled
- * worker). A real phantom study in a real Orthanc is analysed in the thread exactly as in the
+ * The service's analysis worker thread, run from the TypeScript sources under test (never a
+ * build that may be older than them). A real phantom study in a real Orthanc is analysed in the thread exactly as in the
  * main thread; a PACS answer that would blow the heap, and a PACS that never answers, are
  * stopped at analysis.worker.maxHeapMb and timeoutMs with analysis-limit-exceeded naming the
  * limit, and the pool analyses the next study in a fresh thread. The PACS misbehaves through a
  * loopback proxy in front of Orthanc, for two invented study UIDs only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DEFAULT_MANIFEST, parseConfig, type Config } from '../../server/src/config';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { DEFAULT_MANIFEST, parseConfig, REPOSITORY_ROOT, type Config } from '../../server/src/config';
 import type { AnalysisResult } from '../../server/src/domain/analysis';
 import { isKneeTumorError } from '../../server/src/errors';
-import { startAnalysisPool, type AnalysisPool } from '../../server/src/pipeline/analysis-pool';
+import { startAnalysisPool, WORKER_FILE, type AnalysisPool } from '../../server/src/pipeline/analysis-pool';
+import type { AnalysisWorkerData } from '../../server/src/pipeline/analysis-worker';
 import { loadPacsAnalysis } from '../../server/src/pipeline/pacs-analysis';
+import { createThreadStopState } from '../../server/src/pipeline/thread-stop';
 import { freshPhantoms } from '../support/fresh-phantoms';
 import { forward, requestBody, serveOnLoopback, type LoopbackServer } from '../support/loopback-proxy';
 import { startOrthanc, type RunningOrthanc } from '../support/orthanc';
@@ -105,6 +109,21 @@ afterAll(async () => {
   await orthanc?.stop();
 });
 
+it('loads the worker thread from the TypeScript sources under test, not from dist/', async () => {
+  // A manifest that is not there: the worker fails to load its ensemble at once, and no native call runs.
+  const { pacs, model, analysis } = config({});
+  if (!pacs) throw new Error('no PACS configured');
+  const workerData: AnalysisWorkerData = { pacs, model: { ...model, manifestPath: path.join(REPOSITORY_ROOT, 'no-such-manifest.json') }, analysis, threadStop: createThreadStopState() };
+  const thread = new Worker(`require(${JSON.stringify(WORKER_FILE)}); require('node:worker_threads').parentPort.postMessage(Object.keys(require.cache));`, { eval: true, workerData });
+  try {
+    const loaded = await new Promise<string[]>((resolve, reject) => thread.once('message', resolve).once('error', reject));
+    expect(loaded).toContain(path.join(REPOSITORY_ROOT, 'server/src/pipeline/analysis-worker.ts'));
+    expect(loaded.filter((file) => file.startsWith(path.join(REPOSITORY_ROOT, 'dist')))).toEqual([]);
+  } finally {
+    await thread.terminate();
+  }
+});
+
 it('analyses a study in the worker thread as the main thread does', async () => {
   const threaded = await pool({ timeoutMs: 120000, maxHeapMb: 512 });
   const { pacs, model, analysis } = config({});
@@ -141,12 +160,24 @@ it('stops an analysis whose time limit falls during inference between native cal
   // Measured on this study: how long until its images are in, and how long decoding and inference
   // take then. One image is then held so that the limit falls halfway through that second part,
   // while the ensemble infers: ending the thread inside an onnxruntime call used to abort the
-  // whole process.
-  const started = performance.now();
-  await threaded.analyse(studyUid);
-  const untilImages = imageServedAt - started;
-  const afterImages = performance.now() - imageServedAt;
-  holdNextImageMs = Math.max(0, Math.round(timeoutMs - untilImages - afterImages / 2));
-  expect(await refusal(threaded.analyse(studyUid))).toBe(`analysis-limit-exceeded: the analysis ran longer than analysis.worker.timeoutMs (${timeoutMs} ms) and was stopped`);
+  // whole process. On a machine that other work shares (another test file beside this one), one
+  // run's timing may not hold for the next: an analysis that still ends within the limit is
+  // measured in turn and the hold set again from it, a few times.
+  const held = async (hold: number): Promise<{ untilImages: number; afterImages: number } | string> => {
+    holdNextImageMs = hold;
+    const started = performance.now();
+    try {
+      await threaded.analyse(studyUid);
+    } catch (error) {
+      if (isKneeTumorError(error)) return `${error.code}: ${error.reason}`;
+      throw error;
+    }
+    return { untilImages: imageServedAt - started - hold, afterImages: performance.now() - imageServedAt };
+  };
+  let outcome = await held(0);
+  for (let attempt = 0; attempt < 5 && typeof outcome !== 'string'; attempt++) {
+    outcome = await held(Math.max(0, Math.round(timeoutMs - outcome.untilImages - outcome.afterImages / 2)));
+  }
+  expect(outcome).toBe(`analysis-limit-exceeded: the analysis ran longer than analysis.worker.timeoutMs (${timeoutMs} ms) and was stopped`);
   expect((await threaded.analyse(studyUid)).studyInstanceUid).toBe(studyUid);
 }, 180000);

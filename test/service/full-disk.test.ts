@@ -107,24 +107,24 @@ it('stays up on a full disk, answers a trigger 503 with Retry-After, and complet
   expect(logged.find((l) => l.event === 'job-store-paused')?.fields.reason).toMatch(/^the job database cannot mark the job done \(SQLITE_FULL\)$/);
   // The report is written; the job waits, running, for the store to record it.
   expect(await fhir.search<DiagnosticReport>(`DiagnosticReport?subject=Patient/${first.patientId}`)).toHaveLength(1);
-  expect(service.jobs.forStudy(FIRST)?.state).toBe('running');
+  expect((await service.jobs.forStudy(FIRST))?.state).toBe('running');
 
   const refused = await trigger(SECOND).expect(503);
   expect(refused.headers['retry-after']).toBe('1');
   expect(refused.body).toEqual({ code: 'job-store-unavailable', reason: 'the job database cannot store the job (SQLITE_FULL)' });
   expect(logged.find((l) => l.event === 'trigger-not-stored')?.fields).toMatchObject({ source: 'http', code: 'job-store-unavailable' });
-  expect(service.jobs.forStudy(SECOND)).toBeUndefined();
+  expect(await service.jobs.forStudy(SECOND)).toBeUndefined();
   // Still serving: the CDS discovery endpoint answers while the disk is full.
   await request(url).get('/cds-services').expect(200);
-  expect(service.jobs.forStudy(FIRST)?.state).toBe('running');
+  expect((await service.jobs.forStudy(FIRST))?.state).toBe('running');
 
   rmSync(filler);
-  const done = await waitFor('the first job to be done', () => (service.jobs.forStudy(FIRST)?.state === 'done' ? service.jobs.forStudy(FIRST) : undefined), 10000);
+  const done = await waitFor('the first job to be done', async () => ((await service.jobs.forStudy(FIRST))?.state === 'done' ? await service.jobs.forStudy(FIRST) : undefined), 10000);
   expect(done).toMatchObject({ attempts: 1 });
   expect(logged.some((l) => l.event === 'job-store-resumed')).toBe(true);
 
   await trigger(SECOND).expect(202);
-  await waitFor('the second job to be done', () => (service.jobs.forStudy(SECOND)?.state === 'done' ? true : undefined), 10000);
+  await waitFor('the second job to be done', async () => ((await service.jobs.forStudy(SECOND))?.state === 'done' ? true : undefined), 10000);
   expect(await fhir.search<DiagnosticReport>(`DiagnosticReport?subject=Patient/${first.patientId}`)).toHaveLength(1);
   expect(await fhir.search<DiagnosticReport>(`DiagnosticReport?subject=Patient/${second.patientId}`)).toHaveLength(1);
 });

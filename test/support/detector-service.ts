@@ -43,8 +43,8 @@ export async function startDetectorService(): Promise<DetectorService> {
     settled: (studyInstanceUid, timeoutMs) =>
       waitFor(
         'the job to settle',
-        () => {
-          const job = running.service.jobs.forStudy(studyInstanceUid);
+        async () => {
+          const job = await running.service.jobs.forStudy(studyInstanceUid);
           return job?.state === 'done' || job?.state === 'failed' ? job : undefined;
         },
         timeoutMs,

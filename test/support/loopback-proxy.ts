@@ -2,8 +2,8 @@
  * What the tests' reverse proxies share: reading a request's body, passing a request on to the
  * real server behind them, and listening on a free loopback port.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback } from './loopback';
 
 export async function requestBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -34,22 +34,18 @@ export interface LoopbackServer {
 }
 
 /**
- * Serves `handle` on a loopback port the kernel picks at listen time (a port chosen beforehand could
- * be taken by another Jest worker's server meanwhile); a handler that throws answers 500 with the error.
+ * Serves `handle` on a loopback port the kernel picks at listen time; a handler that throws answers
+ * 500 with the error.
  */
 export async function serveOnLoopback(handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>): Promise<LoopbackServer> {
-  const server = createServer((request, response) => {
+  const { server, port } = await listenOnLoopback((request, response) => {
     handle(request, response).catch((error: unknown) => {
       response.writeHead(500);
       response.end(String(error));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     stop: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

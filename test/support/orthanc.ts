@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { startOrthanc, type RunningOrthanc } from '../../server/src/demo/orthanc';
 import { TRIGGER_TOKEN } from './service-config';
 
-export { freePort, startOrthanc, type OrthancOptions, type RunningOrthanc } from '../../server/src/demo/orthanc';
+export { startOrthanc, type OrthancOptions, type RunningOrthanc } from '../../server/src/demo/orthanc';
 
 /** An Orthanc whose stable-study Lua callback (server/orthanc/) triggers the service on servicePort. */
 export function startTriggeringOrthanc(servicePort: number): Promise<RunningOrthanc> {

@@ -4,9 +4,8 @@
  * and to stand in front of the FHIR engine as a careless proxy that drops search parameters (as
  * some servers do with a form-encoded POST _search, or a proxy that rewrites the query).
  */
-import type { Server } from 'node:http';
 import express, { type Request, type Response } from 'express';
-import { freePort } from './orthanc';
+import { listenOnLoopback } from './loopback';
 
 export interface RecordingServer {
   /** http://127.0.0.1:<port>, without a trailing slash. */
@@ -25,13 +24,10 @@ export async function startRecordingServer(answer: (req: Request, res: Response)
     requests.push({ method: req.method, url: req.originalUrl });
     Promise.resolve(answer(req, res)).catch(next);
   });
-  const port = await freePort();
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(port, '127.0.0.1', () => resolve(s));
-  });
+  const { server, origin } = await listenOnLoopback(app);
   let open = true;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin,
     requests,
     stop: () =>
       new Promise((resolve) => {

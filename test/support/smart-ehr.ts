@@ -11,13 +11,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
 import * as path from 'node:path';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AccessTokenForm, LaunchContext } from '../../server/src/demo/authorization-server';
 import type { FhirEngine } from '../../server/src/fhir/memory-engine';
-import { freePort } from './orthanc';
+import { listenOnLoopback } from './loopback';
 
 const CHILD = path.join(__dirname, 'smart-auth-child.ts');
 const REGISTER = path.join(__dirname, 'ts-register.js');
@@ -72,8 +71,8 @@ function ignoringPatientSearch(req: Request, _res: Response, next: NextFunction)
 }
 
 export async function startSmartEhr(engine: FhirEngine, accessTokens: AccessTokenForm, { patientScope = true }: { patientScope?: boolean } = {}): Promise<SmartEhr> {
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
+  // Listening first: the authorization server is started with the FHIR URL, before the app is built.
+  const { server, origin } = await listenOnLoopback();
   const fhirBaseUrl = `${origin}/fhir`;
   const child = spawn(process.execPath, ['-r', REGISTER, CHILD, JSON.stringify({ accessTokens, fhirBaseUrl })], { stdio: ['ignore', 'pipe', 'pipe'] });
   const issuer = await started(child);
@@ -107,9 +106,7 @@ export async function startSmartEhr(engine: FhirEngine, accessTokens: AccessToke
     }, next);
   }, ...(patientScope ? [] : [ignoringPatientSearch]), ...engine.handler);
   app.use('/system/fhir', ...engine.handler);
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(port, '127.0.0.1', () => resolve(s));
-  });
+  server.on('request', app);
   return {
     fhirBaseUrl,
     systemFhirUrl: `${origin}/system/fhir`,

@@ -13,7 +13,8 @@ import type { Job } from '../../server/src/jobs/store';
 import type { Analyse } from '../../server/src/pipeline/run-analysis';
 import { createTestCdsClient, type TestCdsClient } from './cds-client';
 import { startFhirServer, type RunningFhirServer } from './fhir-server';
-import { freePort, startTriggeringOrthanc, type RunningOrthanc } from './orthanc';
+import { listenOnLoopback } from './loopback';
+import { startTriggeringOrthanc, type RunningOrthanc } from './orthanc';
 import { startService, waitFor, type RunningService } from './running-service';
 import { SERVICE_BASE, testConfig } from './service-config';
 
@@ -41,7 +42,9 @@ export async function startTriggeredService(
 ): Promise<TriggeredService> {
   const fhir = await startFhirServer();
   const ehr = await createTestCdsClient();
-  const port = await freePort();
+  // The service's port is taken first: Orthanc's trigger callback is written with it.
+  const listening = await listenOnLoopback();
+  const { port } = listening;
   const orthanc = await startTriggeringOrthanc(port);
   const config = testConfig(fhir.baseUrl, [{ issuer: ehr.issuer, jwks: ehr.jwks }], {
     pacs: { dicomWebUrl: orthanc.dicomWebUrl },
@@ -49,7 +52,7 @@ export async function startTriggeredService(
     ...overrides,
   });
   const analysis = await analysisFor(orthanc, config);
-  const running = await startService(config, analysis.analyse, analysis.model);
+  const running = await startService(config, analysis.analyse, analysis.model, listening);
   const bundle = (resources: FhirResource[]): Bundle<FhirResource> => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
   return {
     fhir,
@@ -59,8 +62,8 @@ export async function startTriggeredService(
     settled: (uid, timeoutMs) =>
       waitFor(
         'the job to be done',
-        () => {
-          const job = running.service.jobs.forStudy(uid);
+        async () => {
+          const job = await running.service.jobs.forStudy(uid);
           return job?.state === 'done' || job?.state === 'failed' ? job : undefined;
         },
         timeoutMs,

@@ -11,9 +11,9 @@ import * as path from 'node:path';
 import type { DiagnosticReport } from 'fhir/r4';
 import { DicomWebClient } from '../../server/src/dicomweb/client';
 import { createFhirClient } from '../../server/src/fhir/client';
-import { openDatabase } from '../../server/src/jobs/database';
-import { createJobStore } from '../../server/src/jobs/store';
-import { createWatermarkStore } from '../../server/src/jobs/watermarks';
+import { openDatabase } from '../../server/src/jobs/sqlite/database';
+import { createJobStore } from '../../server/src/jobs/sqlite/job-store';
+import { createWatermarkStore } from '../../server/src/jobs/sqlite/watermark-store';
 import { silentLog } from '../../server/src/log';
 import { DicomWebSource } from '../../server/src/sources/dicomweb-source';
 import { createReconciler, type StudySearch } from '../../server/src/triggers/reconcile';
@@ -75,9 +75,9 @@ it('a knee study stored while the service is down is analysed after restart; che
   // Before: the service ran on its triggers alone, and one queued this study.
   const first = await startService({ ...config, reconcile: { ...config.reconcile, enabled: false } }, analyse);
   try {
-    first.service.jobs.enqueue(known, 'orthanc');
+    await first.service.jobs.enqueue(known, 'orthanc');
     first.service.worker.wake();
-    await waitFor('the triggered study to be analysed', () => (first.service.jobs.forStudy(known)?.state === 'done' ? true : undefined));
+    await waitFor('the triggered study to be analysed', async () => ((await first.service.jobs.forStudy(known))?.state === 'done' ? true : undefined));
   } finally {
     await first.stop();
   }
@@ -89,16 +89,16 @@ it('a knee study stored while the service is down is analysed after restart; che
 
   const restarted = await startService(config, analyse);
   try {
-    const job = await waitFor('the missed study to be analysed', () => {
-      const j = restarted.service.jobs.forStudy(missed);
+    const job = await waitFor('the missed study to be analysed', async () => {
+      const j = await restarted.service.jobs.forStudy(missed);
       return j?.state === 'done' ? j : undefined;
     });
     expect(job).toMatchObject({ source: 'reconcile', attempts: 1 });
     const reports = await fhir.search<DiagnosticReport>(`DiagnosticReport?subject=Patient/${patientId}`);
     expect(reports.map((r) => `DiagnosticReport/${r.id}`)).toEqual([job.report]);
-    expect(restarted.service.jobs.forStudy(chest)).toBeUndefined();
-    expect(restarted.service.jobs.forStudy(old)).toBeUndefined();
-    expect(restarted.service.jobs.forStudy(known)).toMatchObject({ source: 'orthanc' });
+    expect(await restarted.service.jobs.forStudy(chest)).toBeUndefined();
+    expect(await restarted.service.jobs.forStudy(old)).toBeUndefined();
+    expect(await restarted.service.jobs.forStudy(known)).toMatchObject({ source: 'orthanc' });
     // A further pass queues nothing: every knee study in the window has its job.
     expect((await restarted.service.reconciler?.runOnce())?.queued).toEqual([]);
   } finally {
@@ -126,8 +126,8 @@ it('a QIDO-RS server that ignores StudyDate queues no old study', async () => {
     expect(oldAnswered).toBe(true);
     expect(run.queued).toContain(recent);
     expect(run.queued).not.toContain(old);
-    expect(jobs.forStudy(old)).toBeUndefined();
-    expect(jobs.forStudy(recent)).toMatchObject({ state: 'queued', source: 'reconcile' });
+    expect(await jobs.forStudy(old)).toBeUndefined();
+    expect(await jobs.forStudy(recent)).toMatchObject({ state: 'queued', source: 'reconcile' });
   } finally {
     await proxy.stop();
   }
@@ -140,7 +140,7 @@ it('with the Subscription trigger, an available ImagingStudy the notification ne
   const { jobs, reconciler } = reconcilerOn(path.join(dir, 'jobs.sqlite'), undefined, true);
   const run = await reconciler.runOnce();
   expect(run.queued).toContain(uid);
-  expect(jobs.forStudy(uid)).toMatchObject({ source: 'reconcile' });
+  expect(await jobs.forStudy(uid)).toMatchObject({ source: 'reconcile' });
   // The watermark moved past it: the next pass does not look at it again.
   expect((await reconciler.runOnce()).unknown).toBe(0);
 }, 60000);

@@ -60,5 +60,5 @@ it('resolves a completed ServiceRequest to the ImagingStudies based on it', asyn
   });
   const response = await post('/triggers/fhir-subscription', order).expect(202);
   expect(response.body.jobs).toEqual([expect.objectContaining({ studyInstanceUid: '1.2.840.55.2', created: true })]);
-  expect(service.jobs.forStudy('1.2.840.55.2')?.source).toBe('fhir-subscription');
+  expect((await service.jobs.forStudy('1.2.840.55.2'))?.source).toBe('fhir-subscription');
 });

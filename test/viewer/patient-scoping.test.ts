@@ -13,10 +13,12 @@ import express from 'express';
 import request from 'supertest';
 import type { ImagingStudy } from 'fhir/r4';
 import { createFhirClient } from '../../server/src/fhir/client';
-import { writeReport } from '../../server/src/fhir/write-report';
-import { openDatabase } from '../../server/src/jobs/database';
-import { createFeedbackStore, type FeedbackStore } from '../../server/src/jobs/feedback-store';
-import { createJobStore, type JobStore } from '../../server/src/jobs/store';
+import { writeReport } from '../../server/src/results/fhir/write-report';
+import { openDatabase } from '../../server/src/jobs/sqlite/database';
+import type { FeedbackStore } from '../../server/src/jobs/feedback-store';
+import { createFeedbackStore } from '../../server/src/jobs/sqlite/feedback-store';
+import type { JobStore } from '../../server/src/jobs/store';
+import { createJobStore } from '../../server/src/jobs/sqlite/job-store';
 import type { LogFields } from '../../server/src/log';
 import { createViewerRouter } from '../../server/src/viewer/router';
 import { KneeTumorError } from '../../server/src/errors';
@@ -139,8 +141,8 @@ describe('images', () => {
 
 describe('analysis state', () => {
   it('tells the launch patient\'s job state, and refuses another patient\'s even when its job exists', async () => {
-    jobs.enqueue(mine.uid, 'http');
-    jobs.enqueue(theirs.uid, 'http');
+    await jobs.enqueue(mine.uid, 'http');
+    await jobs.enqueue(theirs.uid, 'http');
     const own = await request(app).get(`/app-api/studies/${mine.uid}/analysis`).set(as('mine')).expect(200);
     expect(own.body.state).toBe('queued');
     const other = await request(app).get(`/app-api/studies/${theirs.uid}/analysis`).set(as('mine'));
@@ -151,13 +153,13 @@ describe('analysis state', () => {
 
 describe('feedback', () => {
   it('stores feedback on the launch patient\'s report, refuses it on another patient\'s and stores nothing', async () => {
-    const before = feedback.all().length;
+    const before = (await feedback.all()).length;
     await request(app).post('/app-api/feedback').set(as('mine')).send({ diagnosticReport: mine.report, outcome: 'accepted' }).expect(200);
-    expect(feedback.all()).toHaveLength(before + 1);
+    expect(await feedback.all()).toHaveLength(before + 1);
     const refused = await request(app).post('/app-api/feedback').set(as('mine')).send({ diagnosticReport: theirs.report, outcome: 'overridden', overrideReason: 'disagree' });
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe('patient-mismatch');
-    expect(feedback.all()).toHaveLength(before + 1);
+    expect(await feedback.all()).toHaveLength(before + 1);
     expect(audit.map((a) => [a.event, a.fields?.what])).toEqual([['feedback', undefined], ['access-refused', 'report']]);
   });
 

@@ -12,7 +12,7 @@ import { SYSTEMS } from '../../../fhir-profiles/codes';
 import { PREFETCH, resolveTemplate } from '../../../cds-hooks/patient-data';
 import { AI_NOTICE, type AnalysisResult, type ModelIdentity } from '../domain/analysis';
 import { createFhirEngine, type FhirEngine } from '../fhir/memory-engine';
-import { toFhirTransaction } from '../pipeline/to-fhir';
+import { toFhirTransaction } from '../results/fhir/to-fhir';
 import { timeRuns } from './timing';
 
 const REPORTS = Number(process.env.BENCH_REPORTS ?? 104);

@@ -30,7 +30,7 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { parseConfig, type PacsConfig } from '../config';
 import { AI_NOTICE, type AnalysisResult, type ModelIdentity } from '../domain/analysis';
 import { silentLog } from '../log';
-import { toFhirTransaction } from '../pipeline/to-fhir';
+import { toFhirTransaction } from '../results/fhir/to-fhir';
 import { startAnalysisPool } from '../pipeline/analysis-pool';
 import { loadPacsAnalysis } from '../pipeline/pacs-analysis';
 import { DicomWebClient } from '../dicomweb/client';

@@ -16,6 +16,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import cors from 'cors';
@@ -31,7 +33,7 @@ import { createService } from '../service';
 import { createAuthorizationServer } from './authorization-server';
 import { createCdsSigner } from './cds-signer';
 import { createEhrRouter } from './ehr';
-import { freePort, startOrthanc } from './orthanc';
+import { startOrthanc } from './orthanc';
 import { DEMO_CLINICIAN, demoSamples, loadSamples, referencesByStudy, type DemoPatient } from './sample-data';
 
 const ORTHANC = '/usr/sbin/Orthanc';
@@ -121,7 +123,11 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', failed);
   if (!existsSync(ORTHANC)) throw new Error(`the demo needs Orthanc (${ORTHANC}): apt-get install orthanc orthanc-dicomweb orthanc-gdcm`);
   const requested = Number(process.env.KNEE_TUMOR_DEMO_PORT ?? 8090);
-  const port = requested === 0 ? await freePort() : requested;
+  // Listening before anything else is built: every URL of the demo holds the port, and with 0 it is
+  // the kernel's pick at listen time (one picked beforehand could be taken meanwhile).
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject).listen(requested, '127.0.0.1'));
+  const { port } = server.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
   const fhirBaseUrl = `${base}/fhir`;
   const settings = configSections(process.env);
@@ -203,8 +209,7 @@ async function main(): Promise<void> {
   app.use(createEhrRouter({ fhir, fhirBaseUrl, serviceBaseUrl: base, auth, signer, references: referencesByStudy(samples), user: `Practitioner/${DEMO_CLINICIAN.id}` }));
   app.get('/', (_req, res) => res.redirect('/ehr'));
   app.use(service.app);
-  const server = app.listen(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  server.on('request', app);
   running.push({
     name: 'http',
     stop: () => {
@@ -215,11 +220,12 @@ async function main(): Promise<void> {
 
   const studies = await loadSamples(samples, fhir, pacs);
   service.start();
-  for (const uid of studies) service.jobs.enqueue(uid, 'http');
+  for (const uid of studies) await service.jobs.enqueue(uid, 'http');
   service.worker.wake();
   console.log(`Analysing ${studies.length} sample knee studies with ${analysis.identity.name} ${analysis.identity.version}…`);
   const deadline = Date.now() + 10 * 60_000;
-  while (studies.some((uid) => !['done', 'failed'].includes(service.jobs.forStudy(uid)?.state ?? '')) && Date.now() < deadline) {
+  const finished = async (uid: string) => ['done', 'failed'].includes((await service.jobs.forStudy(uid))?.state ?? '');
+  while (!(await Promise.all(studies.map(finished))).every(Boolean) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
   }
   console.log(

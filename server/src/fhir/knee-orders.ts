@@ -10,7 +10,7 @@ import { KNEE_RADIOGRAPH_ORDERS_VALUE_SET, type OrdersConfig } from '../config';
 import { KneeTumorError } from '../errors';
 import type { FhirClient } from './client';
 import { validationProblems } from './validate';
-import { findImagingStudy } from './write-report';
+import { findImagingStudy } from './imaging-study';
 
 const SERVICE_REQUEST_REFERENCE = /(?:^|\/)ServiceRequest\/([^/]+)(?:\/_history\/[^/]+)?$/;
 

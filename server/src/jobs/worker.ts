@@ -1,6 +1,8 @@
 /**
- * Runs queued jobs one at a time (inference takes the machine): analyse the study, write the
- * report, mark the job done. A retryable failure (PACS or FHIR down, study not yet in the EHR) is
+ * Runs queued jobs one at a time (inference takes the machine): analyse the study, hand the result
+ * to every result writer, mark the job done once all have written. The analysis and each writer's
+ * outcome are recorded with the job, so a retry analyses only when no result is stored and runs only
+ * the writers that have not written. A retryable failure (PACS or FHIR down, study not yet in the EHR) is
  * retried with exponential backoff, or after the server's Retry-After when longer, up to
  * maxAttempts (missingStudyAttempts for a study the PACS does not list); any other failure fails
  * the job with its reason. The worker never runs inside a hook request.
@@ -9,9 +11,9 @@
  */
 import type { AnalysisResult } from '../domain/analysis';
 import { asKneeTumorError, isKneeTumorError, KneeTumorError } from '../errors';
-import type { WrittenReport } from '../fhir/write-report';
 import type { Log } from '../log';
-import type { Job, JobStore } from './store';
+import type { ResultWriter } from '../results/result-writer';
+import type { AttemptRecord, Job, JobStore, WriterOutcome, WriterTry } from './store';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -26,7 +28,8 @@ export interface RetryPolicy {
 export interface WorkerDeps {
   store: JobStore;
   analyse: (studyInstanceUid: string) => Promise<AnalysisResult>;
-  writeReport: (result: AnalysisResult) => Promise<WrittenReport>;
+  /** In order; the first one's location is the job's report. */
+  writers: readonly ResultWriter[];
   policy: RetryPolicy;
   log: Log;
 }
@@ -76,19 +79,19 @@ export function createJobWorker(deps: WorkerDeps): JobWorker {
   }
 
   /**
-   * Records an outcome in the store; while the store fails, pauses and tries again (the job stays
-   * claimed meanwhile). False when stopped first: the job is then recovered at the next start.
+   * Runs a store operation; while the store fails, pauses and tries again (the job stays claimed
+   * meanwhile). Undefined when stopped first: the job is then recovered at the next start.
    */
-  async function record(write: () => void): Promise<boolean> {
+  async function persist<T>(operation: () => Promise<T>): Promise<{ value: T } | undefined> {
     for (;;) {
       try {
-        write();
+        const value = await operation();
         storeWorks();
-        return true;
+        return { value };
       } catch (thrown) {
         if (!isStoreFailure(thrown)) throw thrown;
         storeFailed(thrown);
-        if (stopping) return false;
+        if (stopping) return undefined;
         await sleepFor(policy.storeRetryMs);
       }
     }
@@ -108,47 +111,81 @@ export function createJobWorker(deps: WorkerDeps): JobWorker {
     storePaused = false;
   }
 
+  /** Runs the writers that have not written yet; their tries, and the first error met. */
+  async function writeAll(job: Job, result: AnalysisResult, written: ReadonlySet<string>): Promise<{ writes: WriterTry[]; error?: KneeTumorError }> {
+    const writes: WriterTry[] = [];
+    let firstError: KneeTumorError | undefined;
+    for (const writer of deps.writers.filter((w) => !written.has(w.name))) {
+      try {
+        const { location, created } = await writer.write(result);
+        writes.push({ writer: writer.name, location });
+        log('result-written', { job: job.id, study: job.studyInstanceUid, writer: writer.name, location, created });
+      } catch (thrown) {
+        const error = asKneeTumorError(thrown, 'internal', `the ${writer.name} result writer failed unexpectedly`);
+        writes.push({ writer: writer.name, error });
+        // A final error decides the job's fate over a retryable one.
+        if (!firstError || (firstError.retryable && !error.retryable)) firstError = error;
+      }
+    }
+    return { writes, error: firstError };
+  }
+
+  /** Where each writer has written: earlier attempts' outcomes, then this attempt's tries. */
+  function locations(earlier: readonly WriterOutcome[], writes: readonly WriterTry[]): Map<string, string> {
+    const written = new Map<string, string>();
+    for (const w of earlier) if (w.state === 'written' && w.location) written.set(w.writer, w.location);
+    for (const w of writes) if ('location' in w) written.set(w.writer, w.location);
+    return written;
+  }
+
   async function runJob(job: Job): Promise<void> {
     log('job-started', { job: job.id, study: job.studyInstanceUid, attempt: job.attempts });
-    let outcome: () => void;
+    const stored = await persist(() => store.progress(job.id));
+    if (!stored) return;
+    const progress = stored.value;
+    let attempt: AttemptRecord = { writes: [] };
+    let outcome: () => Promise<void>;
     let logged: () => void;
     try {
-      const result = await deps.analyse(job.studyInstanceUid);
-      const written = await deps.writeReport(result);
-      outcome = () => store.complete(job.id, written.report);
-      logged = () => log('job-done', { job: job.id, study: job.studyInstanceUid, report: written.report, created: written.created });
+      const result = progress.result ?? (await deps.analyse(job.studyInstanceUid));
+      const { writes, error } = await writeAll(job, result, new Set(locations(progress.writers, []).keys()));
+      attempt = { result: progress.result ? undefined : result, writes };
+      if (error) throw error;
+      const report = locations(progress.writers, writes).get(deps.writers[0]?.name ?? '');
+      outcome = () => store.complete(job.id, report, attempt);
+      logged = () => log('job-done', { job: job.id, study: job.studyInstanceUid, report });
     } catch (thrown) {
       const error = asKneeTumorError(thrown, 'internal', 'the analysis failed unexpectedly');
       if (error.retryable && job.attempts < attemptLimit(policy, error)) {
         const delay = backoffMs(policy, job.attempts, error.retryAfterMs);
-        outcome = () => store.retryLater(job.id, error, Date.now() + delay);
+        outcome = () => store.retryLater(job.id, error, Date.now() + delay, attempt);
         logged = () => log('job-retry', { job: job.id, study: job.studyInstanceUid, code: error.code, attempt: job.attempts, delayMs: delay });
       } else {
-        outcome = () => store.fail(job.id, finalError(error, job.attempts));
+        outcome = () => store.fail(job.id, finalError(error, job.attempts), attempt);
         logged = () => log('job-failed', { job: job.id, study: job.studyInstanceUid, code: error.code, attempts: job.attempts });
       }
     }
-    if (await record(outcome)) logged();
+    if (await persist(outcome)) logged();
   }
 
   async function runDue(): Promise<number> {
     let count = 0;
-    for (let job = store.claimNext(); job; job = stopping ? undefined : store.claimNext()) {
+    for (let job = await store.claimNext(); job; job = stopping ? undefined : await store.claimNext()) {
       await runJob(job);
       count += 1;
     }
     return count;
   }
 
-  function sleep(): Promise<void> {
-    const due = store.nextDue();
+  async function sleep(): Promise<void> {
+    const due = await store.nextDue();
     return sleepFor(due === undefined ? policy.pollIntervalMs : Math.max(0, Math.min(policy.pollIntervalMs, due - Date.now())));
   }
 
   /** Once per start, before any job is claimed: the jobs a killed process left running. */
-  function recover(): void {
+  async function recover(): Promise<void> {
     if (recovered) return;
-    const { requeued, failed } = store.recoverInterrupted(policy.maxAttempts);
+    const { requeued, failed } = await store.recoverInterrupted(policy.maxAttempts);
     recovered = true;
     if (requeued > 0 || failed > 0) log('jobs-recovered', { requeued, failed });
   }
@@ -156,7 +193,7 @@ export function createJobWorker(deps: WorkerDeps): JobWorker {
   /** One turn of the loop; a failing store (or anything else) pauses the worker instead of ending the process. */
   async function turn(): Promise<void> {
     try {
-      recover();
+      await recover();
       await runDue();
       storeWorks();
       if (running) await sleep();

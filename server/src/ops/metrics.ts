@@ -25,7 +25,7 @@ function outcomeOf(error: unknown): string {
   return typeof code === 'string' ? code : 'internal';
 }
 
-export function createMetrics(jobStatistics: () => JobStatistics, now: () => number = Date.now): ServiceMetrics {
+export function createMetrics(jobStatistics: () => Promise<JobStatistics>, now: () => number = Date.now): ServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'knee_tumor_' });
 
@@ -44,16 +44,16 @@ export function createMetrics(jobStatistics: () => JobStatistics, now: () => num
     help: 'Jobs by state',
     labelNames: ['state'],
     registers: [registry],
-    collect() {
-      for (const [state, count] of Object.entries(jobStatistics().byState)) this.set({ state }, count);
+    async collect() {
+      for (const [state, count] of Object.entries((await jobStatistics()).byState)) this.set({ state }, count);
     },
   });
   new Gauge({
     name: 'knee_tumor_queue_age_seconds',
     help: 'How long the oldest queued job has waited (0 when none)',
     registers: [registry],
-    collect() {
-      const since = jobStatistics().oldestQueuedAt;
+    async collect() {
+      const since = (await jobStatistics()).oldestQueuedAt;
       this.set(since === undefined ? 0 : Math.max(0, (now() - since) / 1000));
     },
   });

@@ -29,13 +29,11 @@ export interface AnalysisPool {
 }
 
 /**
- * The compiled worker: beside this file when it runs compiled (dist/server/src/pipeline), in the
- * build when it runs as TypeScript (the tests), since a thread loads JavaScript.
+ * The worker thread's entry, beside this file: the compiled worker when this runs compiled
+ * (dist/server/src/pipeline), else (the tests, on the TypeScript sources) an entry that loads the
+ * worker's sources, never a build that may be older than them.
  */
-const WORKER_FILE = path.join(
-  path.basename(path.resolve(__dirname, '../../..')) === 'dist' ? __dirname : path.resolve(__dirname, '../../../dist/server/src/pipeline'),
-  'analysis-worker.js',
-);
+export const WORKER_FILE = path.join(__dirname, path.extname(__filename) === '.ts' ? 'analysis-worker.from-sources.js' : 'analysis-worker.js');
 
 function unwrap<T>(outcome: WorkerOutcome<T>): T {
   if (outcome.ok) return outcome.value;

@@ -96,7 +96,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
 
   /** The PACS's radiograph studies dated from `from` on (DA), with the newest date seen. */
   async function pacsCandidates(pacs: StudySearch, now: number): Promise<{ uids: string[]; newest?: string }> {
-    const watermark = watermarks.get('pacs');
+    const watermark = await watermarks.get('pacs');
     const today = dicomDate(now);
     // Dates are local to the site, `now` is UTC: a study may be dated a day ahead.
     const latest = dicomDate(now + DAY_MS);
@@ -133,7 +133,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
    */
   async function fhirCandidates(fhir: FhirClient, now: number): Promise<{ uids: string[]; newest?: string }> {
     const uids = new Set<string>();
-    let newest = watermarks.get('fhir');
+    let newest = await watermarks.get('fhir');
     for (let since = newest ?? new Date(now - policy.lookbackDays * DAY_MS).toISOString(); ; since = newest as string) {
       const studies = await fhir.search<ImagingStudy>(
         'ImagingStudy',
@@ -155,7 +155,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
   /** Queues the knee studies without a job; false when a study could not be checked (the watermark then stays). */
   async function queueUnknown(uids: string[], run: ReconcileRun): Promise<boolean> {
     let checked = true;
-    const known = jobs.forStudies(uids);
+    const known = await jobs.forStudies(uids);
     for (const uid of uids.filter((u) => !known.has(u))) {
       run.unknown += 1;
       try {
@@ -167,7 +167,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
         checked = false;
         continue;
       }
-      const { job, created } = jobs.enqueue(uid, 'reconcile');
+      const { job, created } = await jobs.enqueue(uid, 'reconcile');
       if (created) {
         run.queued.push(uid);
         log('study-triggered', { source: 'reconcile', study: uid, job: job.id, created, state: job.state });
@@ -185,7 +185,7 @@ export function createReconciler(deps: ReconcileDeps): Reconciler {
     for (const source of sources) {
       try {
         const { uids, newest } = await source.search(now);
-        if ((await queueUnknown(uids, run)) && newest) watermarks.set(source.name, newest);
+        if ((await queueUnknown(uids, run)) && newest) await watermarks.set(source.name, newest);
       } catch (thrown) {
         const error = asKneeTumorError(thrown, 'internal', 'the reconciliation search failed');
         log('reconcile-failed', { source: source.name, code: error.code, reason: error.reason });

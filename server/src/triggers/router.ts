@@ -8,7 +8,7 @@ import type { TriggersConfig } from '../config';
 import { isKneeTumorError, KneeTumorError } from '../errors';
 import type { FhirClient } from '../fhir/client';
 import { bearerToken, jsonBody, respond, sameSecret, type HandlerResult } from '../http';
-import type { JobStore, TriggerSource } from '../jobs/store';
+import type { JobState, JobStore, TriggerSource } from '../jobs/store';
 import type { Log } from '../log';
 import { studyUidFromBody, studyUidsFromNotification } from './study-uids';
 
@@ -32,21 +32,22 @@ const JSON_TYPES = ['application/json', 'application/fhir+json'];
 export function createTriggerRouter(deps: TriggerDeps): Router {
   const router = express.Router();
 
-  const store = (uid: string, source: TriggerSource) => {
+  const store = async (uid: string, source: TriggerSource) => {
     try {
-      return deps.jobs.enqueue(uid, source);
+      return await deps.jobs.enqueue(uid, source);
     } catch (error) {
       if (isKneeTumorError(error) && error.code === 'job-store-unavailable') deps.log('trigger-not-stored', { source, study: uid, code: error.code, reason: error.reason });
       throw error;
     }
   };
 
-  const enqueue = (uids: string[], source: TriggerSource): HandlerResult => {
-    const jobs = uids.map((uid) => {
-      const { job, created } = store(uid, source);
+  const enqueue = async (uids: string[], source: TriggerSource): Promise<HandlerResult> => {
+    const jobs: { studyInstanceUid: string; job: number; state: JobState; created: boolean }[] = [];
+    for (const uid of uids) {
+      const { job, created } = await store(uid, source);
       deps.log('study-triggered', { source, study: uid, job: job.id, created, state: job.state });
-      return { studyInstanceUid: uid, job: job.id, state: job.state, created };
-    });
+      jobs.push({ studyInstanceUid: uid, job: job.id, state: job.state, created });
+    }
     if (jobs.some((j) => j.state === 'queued')) deps.wake();
     return { status: 202, body: { jobs } };
   };

@@ -153,7 +153,7 @@ export function createViewerRouter(deps: ViewerRouterDeps): Router {
       const study = uidParam(req, 'study');
       const caller = await authenticate(req, study);
       await assertStudyOfPatient(caller, study);
-      const job = deps.jobs.forStudy(study);
+      const job = await deps.jobs.forStudy(study);
       if (!job) return { status: 200, body: { state: 'not-started' } };
       return { status: 200, body: { state: job.state, report: job.report, reason: job.state === 'failed' || job.state === 'queued' ? job.errorReason : undefined } };
     }),
@@ -171,7 +171,7 @@ export function createViewerRouter(deps: ViewerRouterDeps): Router {
       const id = diagnosticReport.slice('DiagnosticReport/'.length);
       const reports = await deps.fhir.search<DiagnosticReport>('DiagnosticReport', `_id=${encodeURIComponent(id)}`);
       assertOfPatient(reports, caller, 'report');
-      deps.feedback.record(VIEWER_FEEDBACK_SERVICE, caller.issuer, [
+      await deps.feedback.record(VIEWER_FEEDBACK_SERVICE, caller.issuer, [
         {
           card: resultCardUuid(diagnosticReport),
           outcome,

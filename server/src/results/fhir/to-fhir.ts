@@ -28,8 +28,9 @@ import {
   type DomainCheck,
   type Laterality,
   type ViewName,
-} from '../domain/analysis';
-import { CONFIDENCE_MEANING, OUTSIDE_DOMAIN_MEANING, VIEW_WORDS, findingSentence, type TopLesion } from '../domain/wording';
+  type ViewFinding,
+} from '../../domain/analysis';
+import { CONFIDENCE_MEANING, OUTSIDE_DOMAIN_MEANING, VIEW_WORDS, findingSentence, type TopLesion } from '../../domain/wording';
 import {
   AI_ASSERTED,
   AI_DEVICE_EXTENSION,
@@ -44,7 +45,7 @@ import {
   REPORT_CODES,
   SYSTEMS,
   analysisKey,
-} from '../../../fhir-profiles/codes';
+} from '../../../../fhir-profiles/codes';
 
 /** What the FHIR server knows about the study, found before the write. */
 export interface StudyContext {
@@ -170,24 +171,42 @@ function narrative(result: AnalysisResult): string {
   return `<div xmlns="http://www.w3.org/1999/xhtml">${lines.map((l) => `<p>${escapeXml(l)}</p>`).join('')}</div>`;
 }
 
-export function toFhirTransaction(result: AnalysisResult, study: StudyContext): Bundle<FhirResource> {
-  const key = analysisKey(result.studyInstanceUid, result.model);
-  const issued = result.analysedAt;
-  const effective = study.started ?? issued;
-  const laterality = studyLaterality(result);
-  const meta = (profile: string) => ({ profile: [profile], security: [AI_ASSERTED] });
-  const intendedUse: Extension = { url: MODEL_INTENDED_USE_EXTENSION, valueCode: result.model.intendedUse };
-  const deviceUrl = fullUrlFor(`${key}/device`);
-  const deviceRef: Reference = { reference: deviceUrl, display: `${result.model.name} ${result.model.version}` };
-  const studyRef: Reference = { reference: study.imagingStudy };
-  const subject: Reference = { reference: study.patient };
-  const entries: Entry[] = [];
+/** What every resource of one analysis shares: its key, times, subject, study and model Device. */
+interface Shared {
+  key: string;
+  issued: string;
+  effective: string;
+  laterality?: Laterality;
+  intendedUse: Extension;
+  deviceRef: Reference;
+  studyRef: Reference;
+  subject: Reference;
+}
 
+function sharedOf(result: AnalysisResult, study: StudyContext): Shared {
+  const key = analysisKey(result.studyInstanceUid, result.model);
+  return {
+    key,
+    issued: result.analysedAt,
+    effective: study.started ?? result.analysedAt,
+    laterality: studyLaterality(result),
+    intendedUse: { url: MODEL_INTENDED_USE_EXTENSION, valueCode: result.model.intendedUse },
+    deviceRef: { reference: fullUrlFor(`${key}/device`), display: `${result.model.name} ${result.model.version}` },
+    studyRef: { reference: study.imagingStudy },
+    subject: { reference: study.patient },
+  };
+}
+
+function meta(profile: string): Observation['meta'] {
+  return { profile: [profile], security: [AI_ASSERTED] };
+}
+
+function deviceEntry(result: AnalysisResult, shared: Shared): Entry {
   const modelIdentifier = `${result.model.name}/${result.model.version}/${result.model.manifestSha256}`;
   const device: Device = {
     resourceType: 'Device',
     meta: meta(PROFILES.device),
-    extension: [intendedUse],
+    extension: [shared.intendedUse],
     identifier: [{ system: SYSTEMS.modelId, value: modelIdentifier }],
     status: 'active',
     deviceName: [{ name: result.model.name, type: 'model-name' }],
@@ -197,36 +216,35 @@ export function toFhirTransaction(result: AnalysisResult, study: StudyContext): 
       { type: { text: 'manifest sha256' }, value: result.model.manifestSha256 },
     ],
   };
-  entries.push(conditionalCreate(deviceUrl, device, SYSTEMS.modelId, modelIdentifier));
+  return conditionalCreate(shared.deviceRef.reference ?? '', device, SYSTEMS.modelId, modelIdentifier);
+}
 
-  const observation = (id: string, fields: Omit<Observation, 'resourceType' | 'status' | 'subject'>): { url: string; entry: Entry } => {
-    const url = fullUrlFor(`${key}/${id}`);
-    const value = `${key}/${id}`;
-    const resource: Observation = {
-      resourceType: 'Observation',
-      meta: meta(PROFILES.observation),
-      identifier: [{ system: SYSTEMS.findingId, value }],
-      status: 'preliminary',
-      category: [{ coding: [{ system: SYSTEMS.observationCategory, code: 'imaging', display: 'Imaging' }] }],
-      subject,
-      effectiveDateTime: effective,
-      issued,
-      device: deviceRef,
-      bodySite: bodySite(laterality),
-      derivedFrom: [studyRef],
-      ...fields,
-    };
-    return { url, entry: conditionalCreate(url, resource, SYSTEMS.findingId, value) };
+function observationEntry(shared: Shared, id: string, fields: Omit<Observation, 'resourceType' | 'status' | 'subject'>): { url: string; entry: Entry } {
+  const value = `${shared.key}/${id}`;
+  const url = fullUrlFor(value);
+  const resource: Observation = {
+    resourceType: 'Observation',
+    meta: meta(PROFILES.observation),
+    identifier: [{ system: SYSTEMS.findingId, value }],
+    status: 'preliminary',
+    category: [{ coding: [{ system: SYSTEMS.observationCategory, code: 'imaging', display: 'Imaging' }] }],
+    subject: shared.subject,
+    effectiveDateTime: shared.effective,
+    issued: shared.issued,
+    device: shared.deviceRef,
+    bodySite: bodySite(shared.laterality),
+    derivedFrom: [shared.studyRef],
+    ...fields,
   };
+  return { url, entry: conditionalCreate(url, resource, SYSTEMS.findingId, value) };
+}
 
-  const viewUrls: string[] = [];
-  const lesionEntries: Entry[] = [];
-  const viewEntries: Entry[] = [];
-  for (const view of result.views) {
-    const lesionUrls = view.boxes.map((box, index) => {
-      const lesion = observation(`lesion/${view.view}/${index + 1}`, {
+function lesionEntries(shared: Shared, view: ViewFinding): Entry[] {
+  return view.boxes.map(
+    (box, index) =>
+      observationEntry(shared, `lesion/${view.view}/${index + 1}`, {
         code: { coding: [FINDING.lesion] },
-        bodySite: bodySite(view.laterality ?? laterality),
+        bodySite: bodySite(view.laterality ?? shared.laterality),
         valueQuantity: score(box.confidence),
         component: [
           viewComponent(view.view),
@@ -240,67 +258,80 @@ export function toFhirTransaction(result: AnalysisResult, study: StudyContext): 
             valueRatio: { numerator: { value: box.foldsAgreeing }, denominator: { value: box.foldCount } },
           },
         ],
-      });
-      lesionEntries.push(lesion.entry);
-      return lesion.url;
-    });
-    const viewObservation = observation(`view/${view.view}`, {
-      code: { coding: [FINDING.view] },
-      bodySite: bodySite(view.laterality ?? laterality),
-      valueQuantity: score(view.score),
-      interpretation: view.domain?.outside ? WITHHELD : interpretation(view.positive),
-      derivedFrom: [{ ...studyRef, display: `${VIEW_WORDS[view.view]} view, SOP Instance ${view.instance.sopInstanceUid}` }],
-      component: [
-        viewComponent(view.view),
-        { code: { coding: [FINDING.imageRegion] }, valueString: `urn:oid:${view.instance.sopInstanceUid}` },
-        ...(view.domain ? [domainComponent(view.domain)] : []),
-      ],
-      hasMember: lesionUrls.map((reference) => ({ reference })),
-    });
-    viewEntries.push(viewObservation.entry);
-    viewUrls.push(viewObservation.url);
-  }
-  const patientObservation = observation('patient', {
+      }).entry,
+  );
+}
+
+function viewEntry(shared: Shared, view: ViewFinding, lesions: Entry[]): Entry {
+  return observationEntry(shared, `view/${view.view}`, {
+    code: { coding: [FINDING.view] },
+    bodySite: bodySite(view.laterality ?? shared.laterality),
+    valueQuantity: score(view.score),
+    interpretation: view.domain?.outside ? WITHHELD : interpretation(view.positive),
+    derivedFrom: [{ ...shared.studyRef, display: `${VIEW_WORDS[view.view]} view, SOP Instance ${view.instance.sopInstanceUid}` }],
+    component: [
+      viewComponent(view.view),
+      { code: { coding: [FINDING.imageRegion] }, valueString: `urn:oid:${view.instance.sopInstanceUid}` },
+      ...(view.domain ? [domainComponent(view.domain)] : []),
+    ],
+    hasMember: lesions.map((lesion) => ({ reference: lesion.fullUrl ?? '' })),
+  }).entry;
+}
+
+function patientEntry(result: AnalysisResult, shared: Shared, views: Entry[]): Entry {
+  return observationEntry(shared, 'patient', {
     code: { coding: [FINDING.patient] },
     valueQuantity: score(result.patient.score),
     interpretation: result.patient.abstained ? WITHHELD : interpretation(result.patient.positive),
     component: [{ code: { coding: [FINDING.threshold] }, valueQuantity: score(result.operatingThreshold) }],
-    hasMember: viewUrls.map((reference) => ({ reference })),
-  });
-  entries.push(patientObservation.entry, ...viewEntries, ...lesionEntries);
+    hasMember: views.map((view) => ({ reference: view.fullUrl ?? '' })),
+  }).entry;
+}
 
-  const reportUrl = fullUrlFor(`${key}/report`);
+function reportEntry(result: AnalysisResult, shared: Shared, observations: Entry[]): Entry {
   const report: DiagnosticReport = {
     resourceType: 'DiagnosticReport',
     meta: meta(PROFILES.report),
-    extension: [{ url: AI_DEVICE_EXTENSION, valueReference: deviceRef }, intendedUse],
-    identifier: [{ system: SYSTEMS.analysisId, value: key }],
+    extension: [{ url: AI_DEVICE_EXTENSION, valueReference: shared.deviceRef }, shared.intendedUse],
+    identifier: [{ system: SYSTEMS.analysisId, value: shared.key }],
     status: 'preliminary',
     category: [{ coding: [{ system: SYSTEMS.v2_0074, code: 'RAD', display: 'Radiology' }] }],
-    code: { coding: [REPORT_CODES[laterality ?? 'unspecified']] },
-    subject,
-    effectiveDateTime: effective,
-    issued,
-    imagingStudy: [studyRef],
-    result: [patientObservation.url, ...viewUrls, ...lesionEntries.map((e) => e.fullUrl ?? '')].map((reference) => ({ reference })),
+    code: { coding: [REPORT_CODES[shared.laterality ?? 'unspecified']] },
+    subject: shared.subject,
+    effectiveDateTime: shared.effective,
+    issued: shared.issued,
+    imagingStudy: [shared.studyRef],
+    result: observations.map((o) => ({ reference: o.fullUrl ?? '' })),
     text: { status: 'generated', div: narrative(result) },
     conclusion: conclusionText(result),
     ...(result.patient.positive ? { conclusionCode: [{ coding: [NEOPLASM_OF_BONE] }] } : {}),
   };
-  entries.push(conditionalCreate(reportUrl, report, SYSTEMS.analysisId, key));
+  return conditionalCreate(fullUrlFor(`${shared.key}/report`), report, SYSTEMS.analysisId, shared.key);
+}
 
+function provenanceEntry(shared: Shared, targets: Entry[]): Entry {
   const provenance: Provenance = {
     resourceType: 'Provenance',
-    meta: { tag: [{ system: SYSTEMS.analysisId, code: key }] },
-    target: entries.map((e) => ({ reference: e.fullUrl ?? '' })),
-    recorded: issued,
+    meta: { tag: [{ system: SYSTEMS.analysisId, code: shared.key }] },
+    target: targets.map((e) => ({ reference: e.fullUrl ?? '' })),
+    recorded: shared.issued,
     activity: { coding: [{ system: SYSTEMS.dataOperation, code: 'CREATE', display: 'create' }] },
-    agent: [{ type: { coding: [{ system: SYSTEMS.provenanceParticipant, code: 'author', display: 'Author' }] }, who: deviceRef }],
-    entity: [{ role: 'source', what: studyRef }],
+    agent: [{ type: { coding: [{ system: SYSTEMS.provenanceParticipant, code: 'author', display: 'Author' }] }, who: shared.deviceRef }],
+    entity: [{ role: 'source', what: shared.studyRef }],
   };
   // Provenance has no identifier element: the analysis key goes in a meta tag, which the conditional create searches.
-  const ifNoneExist = `_tag=${encodeURIComponent(SYSTEMS.analysisId)}|${encodeURIComponent(key)}`;
-  entries.push({ fullUrl: fullUrlFor(`${key}/provenance`), resource: provenance, request: { method: 'POST', url: 'Provenance', ifNoneExist } });
+  const ifNoneExist = `_tag=${encodeURIComponent(SYSTEMS.analysisId)}|${encodeURIComponent(shared.key)}`;
+  return { fullUrl: fullUrlFor(`${shared.key}/provenance`), resource: provenance, request: { method: 'POST', url: 'Provenance', ifNoneExist } };
+}
 
-  return { resourceType: 'Bundle', type: 'transaction', entry: entries };
+/** The Device, the patient, view and lesion Observations, the DiagnosticReport, then the Provenance of them all. */
+export function toFhirTransaction(result: AnalysisResult, study: StudyContext): Bundle<FhirResource> {
+  const shared = sharedOf(result, study);
+  const lesionsByView = result.views.map((view) => lesionEntries(shared, view));
+  const views = result.views.map((view, i) => viewEntry(shared, view, lesionsByView[i] ?? []));
+  const lesions = lesionsByView.flat();
+  const patient = patientEntry(result, shared, views);
+  const report = reportEntry(result, shared, [patient, ...views, ...lesions]);
+  const entries = [deviceEntry(result, shared), patient, ...views, ...lesions, report];
+  return { resourceType: 'Bundle', type: 'transaction', entry: [...entries, provenanceEntry(shared, entries)] };
 }
