@@ -5,6 +5,7 @@
 import FHIR from 'fhirclient';
 import { issuerAllowed, loadAppConfig } from './app-config';
 import { showAlert } from './alert';
+import { messageOf } from '../../server/src/errors';
 
 /**
  * The one place the app's token requests are sent elsewhere than the EHR's token endpoint: when
@@ -40,4 +41,4 @@ async function launch(): Promise<void> {
   if (typeof authorizeUrl === 'string') window.location.href = authorizeUrl;
 }
 
-launch().catch((error: unknown) => showAlert('The viewer could not be launched', (error as Error).message));
+launch().catch((error: unknown) => showAlert('The viewer could not be launched', messageOf(error)));

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { KneeTumorError } from './errors';
+import { KneeTumorError, messageOf } from './errors';
 import { describeIssues } from './validation-issues';
 
 /** The repository root, whether this file runs compiled (dist/server/src) or as TypeScript (server/src). */
@@ -398,7 +398,7 @@ function readConfigFile(file: string): Record<string, unknown> {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not a JSON object');
     return json as Record<string, unknown>;
   } catch (cause) {
-    throw new KneeTumorError('config-invalid', `cannot read the configuration file ${file}: ${(cause as Error).message}`, { cause });
+    throw new KneeTumorError('config-invalid', `cannot read the configuration file ${file}: ${messageOf(cause)}`, { cause });
   }
 }
 

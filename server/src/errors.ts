@@ -157,6 +157,16 @@ export class KneeTumorError extends Error {
   }
 }
 
+/**
+ * The message of anything thrown: an Error's, else the value written out (a rejection need not be
+ * an Error). By shape, not instanceof: errors of native modules and of other realms (workers, VM
+ * contexts) are not instances of this realm's Error.
+ */
+export function messageOf(thrown: unknown): string {
+  const message = typeof thrown === 'object' && thrown !== null ? (thrown as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(thrown);
+}
+
 export function isKneeTumorError(error: unknown): error is KneeTumorError {
   return error instanceof KneeTumorError;
 }

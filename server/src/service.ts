@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Express } from 'express';
 import type { FeedbackStore } from './jobs/feedback-store';
 import { createApp } from './app';
-import type { Config } from './config';
+import { REPOSITORY_ROOT, type Config } from './config';
 import { isDemonstrationModel, type AnalysisResult, type ModelIdentity } from './domain/analysis';
 import { KneeTumorError } from './errors';
 import { DicomWebClient } from './dicomweb/client';
@@ -30,7 +30,7 @@ import { createReconciler, type Reconciler } from './triggers/reconcile';
 import type { ViewerRouterDeps } from './viewer/router';
 
 /** The built SMART app, dist/client, whether this file runs compiled (dist/server/src) or as TypeScript (server/src, in tests). */
-const CLIENT_DIR = path.resolve(__dirname, path.basename(path.resolve(__dirname, '../..')) === 'dist' ? '../../client' : '../../dist/client');
+const CLIENT_DIR = path.join(REPOSITORY_ROOT, 'dist/client');
 
 
 export interface KneeTumorService {

@@ -1,5 +1,5 @@
 /** The token cache on its own, with a clock the test moves: renewal before expiry, one fetch for concurrent callers, refusals. */
-import { createTokenCache, renewalTime, type IssuedToken } from '../../server/src/credentials/token-cache';
+import { createServiceTokenCache, renewalTime, type IssuedToken } from '../../server/src/credentials/token-cache';
 
 function endpoint(lifetimes: Array<number | undefined>) {
   let issued = 0;
@@ -21,7 +21,7 @@ it('renews a tenth of the lifetime before expiry, and at most 60 s before', () =
 it('keeps a token while it has life left and asks for a new one when it is near its end', async () => {
   let now = 0;
   const fetchToken = endpoint([300, 300]);
-  const cache = createTokenCache(fetchToken, () => now);
+  const cache = createServiceTokenCache(fetchToken, () => now);
   expect(await cache.get()).toBe('token-1');
   now = 269_000;
   expect(await cache.get()).toBe('token-1');
@@ -32,7 +32,7 @@ it('keeps a token while it has life left and asks for a new one when it is near 
 
 it('asks once for any number of concurrent callers', async () => {
   const fetchToken = endpoint([300]);
-  const cache = createTokenCache(fetchToken, () => 0);
+  const cache = createServiceTokenCache(fetchToken, () => 0);
   const tokens = await Promise.all(Array.from({ length: 25 }, () => cache.get()));
   expect(new Set(tokens)).toEqual(new Set(['token-1']));
   expect(fetchToken).toHaveBeenCalledTimes(1);
@@ -40,7 +40,7 @@ it('asks once for any number of concurrent callers', async () => {
 
 it('forgets a refused token once, however many requests saw it refused', async () => {
   const fetchToken = endpoint([300, 300, 300]);
-  const cache = createTokenCache(fetchToken, () => 0);
+  const cache = createServiceTokenCache(fetchToken, () => 0);
   const first = await cache.get();
   cache.invalidate(first);
   const second = await cache.get();
@@ -52,7 +52,7 @@ it('forgets a refused token once, however many requests saw it refused', async (
 
 it('keeps no failure: the next caller asks the token endpoint again', async () => {
   const fetchToken = jest.fn<Promise<IssuedToken>, []>().mockRejectedValueOnce(new Error('down')).mockResolvedValueOnce({ accessToken: 'fresh', expiresInSeconds: 60 });
-  const cache = createTokenCache(fetchToken, () => 0);
+  const cache = createServiceTokenCache(fetchToken, () => 0);
   await expect(cache.get()).rejects.toThrow('down');
   expect(await cache.get()).toBe('fresh');
 });
@@ -60,7 +60,7 @@ it('keeps no failure: the next caller asks the token endpoint again', async () =
 it('assumes five minutes when the token endpoint does not say how long a token lives', async () => {
   let now = 0;
   const fetchToken = endpoint([undefined, undefined]);
-  const cache = createTokenCache(fetchToken, () => now);
+  const cache = createServiceTokenCache(fetchToken, () => now);
   await cache.get();
   now = 269_000;
   expect(await cache.get()).toBe('token-1');

@@ -16,7 +16,7 @@ import { parseConfig } from '../../server/src/config';
 import { KneeTumorError } from '../../server/src/errors';
 import { introspectionCredentials, introspectionRequest, grantOfIntrospection } from '../../server/src/viewer/introspection';
 import { createSmartAuthenticator } from '../../server/src/viewer/smart-auth';
-import { cacheLifetimeMs, createTokenCache } from '../../server/src/viewer/token-cache';
+import { cacheLifetimeMs, createTokenCheckCache } from '../../server/src/viewer/token-cache';
 import { grantOfClaims, patientClaim } from '../../server/src/viewer/token-grant';
 import { startBearerGuard, type BearerGuard } from '../support/bearer-guard';
 import { startJwksIssuer, type JwksIssuer } from '../support/jwks-issuer';
@@ -62,7 +62,7 @@ describe('the token cache', () => {
 
   it('forgets an entry when its time is up, and keys conclusions by token and scope', () => {
     let clock = 1_000_000;
-    const cache = createTokenCache<string>(() => clock);
+    const cache = createTokenCheckCache<string>(() => clock);
     cache.set('token-a', 'Patient/1', clock / 1000 + 30);
     cache.set('token-a', 'study ok', undefined, 'study 1.2.3');
     expect(cache.get('token-a')).toBe('Patient/1');

@@ -21,6 +21,7 @@ import './display-controls';
 import './feedback-control';
 import './radiograph-viewer';
 import './study-panel';
+import { messageOf } from '../../../server/src/errors';
 
 type Phase =
   | { kind: 'loading' }
@@ -40,7 +41,7 @@ function phaseOf(error: unknown): Phase {
   if (error instanceof TokenUnverifiableError) return { kind: 'unverifiable', reason: error.message };
   if (error instanceof AccessRefusedError) return { kind: 'refused', reason: error.message };
   if (error instanceof NotThisPatientError) return { kind: 'not-this-patient', message: error.message };
-  return { kind: 'error', message: (error as Error).message };
+  return { kind: 'error', message: messageOf(error) };
 }
 
 function noResultMessage(state: AnalysisState): string {
@@ -133,7 +134,7 @@ export class KneeApp extends LitElement {
           this.images = { ...this.images, [view]: url };
         } catch (error) {
           if (endsTheView(error)) throw error;
-          this.imageErrors = { ...this.imageErrors, [view]: `The ${VIEW_LABELS[view]} image could not be loaded from the PACS (${(error as Error).message}).` };
+          this.imageErrors = { ...this.imageErrors, [view]: `The ${VIEW_LABELS[view]} image could not be loaded from the PACS (${messageOf(error)}).` };
         }
       }),
     );

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../config';
-import { KneeTumorError } from '../errors';
+import { KneeTumorError, messageOf } from '../errors';
 import { EXIT, printJson, printOut, reportFailure, UsageError } from './output';
 
 export const BACKUP_USAGE = 'knee-tumor backup --out <file.sqlite> [--database <jobs.sqlite>] [--json]';
@@ -24,7 +24,7 @@ async function backup(database: string, out: string): Promise<{ pages: number; j
     source.pragma('busy_timeout = 5000');
     ({ totalPages: pages } = await source.backup(out));
   } catch (cause) {
-    throw new KneeTumorError('output-unwritable', `cannot back up ${database} to ${out}: ${(cause as Error).message}`, { cause });
+    throw new KneeTumorError('output-unwritable', `cannot back up ${database} to ${out}: ${messageOf(cause)}`, { cause });
   } finally {
     source.close();
   }

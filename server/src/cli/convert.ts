@@ -7,7 +7,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
-import { KneeTumorError } from '../errors';
+import { KneeTumorError, messageOf } from '../errors';
 import { grayPng } from '../imaging/annotate';
 import { decodeForDetector } from '../pipeline/fetch-images';
 import { EXIT, prepareOutputFolder, printOut, reportFailure, UsageError } from './output';
@@ -37,7 +37,7 @@ export async function convertCommand(argv: string[], env: NodeJS.ProcessEnv): Pr
       await rename(partial, output);
     } catch (cause) {
       await rm(partial, { force: true });
-      throw new KneeTumorError('output-unwritable', `cannot write ${output}: ${(cause as Error).message}`, { cause });
+      throw new KneeTumorError('output-unwritable', `cannot write ${output}: ${messageOf(cause)}`, { cause });
     }
     printOut(`${output}: ${image.width} x ${image.height}, 8-bit, as the detector sees it before the letterbox`);
     return EXIT.ok;

@@ -3,7 +3,7 @@
  * for a terminal, and one table of exit codes that every subcommand uses.
  */
 import { access, constants, mkdir } from 'node:fs/promises';
-import { isKneeTumorError, KneeTumorError, type ErrorCode } from '../errors';
+import { isKneeTumorError, KneeTumorError, type ErrorCode, messageOf } from '../errors';
 
 export const EXIT = {
   ok: 0,
@@ -128,7 +128,7 @@ export async function prepareOutputFolder(folder: string): Promise<void> {
     await mkdir(folder, { recursive: true });
     await access(folder, constants.W_OK);
   } catch (cause) {
-    throw new KneeTumorError('output-unwritable', `cannot write to ${folder}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+    throw new KneeTumorError('output-unwritable', `cannot write to ${folder}: ${(cause as NodeJS.ErrnoException).code ?? messageOf(cause)}`, { cause });
   }
 }
 

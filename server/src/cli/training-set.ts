@@ -16,6 +16,7 @@ import { itemsFromReference, itemsFromSite, type TrainingItem } from '../trainin
 import { readMetadataTable } from '../training-set/metadata-table';
 import { writeTrainingSet } from '../training-set/write';
 import { EXIT, ownLines, prepareOutputFolder, printErr, printOut, reportFailure, UsageError } from './output';
+import { messageOf } from '../errors';
 
 export const TRAINING_SET_USAGE = `knee-tumor training-set --out <dir> (--reference <reference.json> | --dicom <folder> (--csv <boxes.csv> | --labelme <folder>) | --images <folder> --metadata <table.xlsx|csv> [--labelme <folder>] (--patient-key <column> | --patient-rule <regex>) [--column <field>=<header> ...] [--where <column>=<value> ...])`;
 
@@ -100,7 +101,7 @@ function grouping(values: Values, headers: string[]): PatientGrouping {
     try {
       return { kind: 'rule', pattern: new RegExp(rule) };
     } catch (error) {
-      throw new UsageError(`--patient-rule is not a regular expression: ${(error as Error).message}`);
+      throw new UsageError(`--patient-rule is not a regular expression: ${messageOf(error)}`);
     }
   }
   if (headers.includes('patient_id')) return { kind: 'column', column: 'patient_id' };

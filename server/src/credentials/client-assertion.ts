@@ -7,7 +7,7 @@ import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from 'n
 import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
 import type { SmartBackendAuth } from '../config';
-import { KneeTumorError } from '../errors';
+import { KneeTumorError, messageOf } from '../errors';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -23,7 +23,7 @@ export function loadSigningKey(auth: SmartBackendAuth): KeyObject {
       ? createPrivateKey(readFileSync(auth.privateKeyPath))
       : createPrivateKey({ key: auth.privateKeyJwk as JsonWebKey, format: 'jwk' });
   } catch (cause) {
-    throw new KneeTumorError('config-invalid', `${source} is not a readable private key: ${(cause as Error).message}`, { cause });
+    throw new KneeTumorError('config-invalid', `${source} is not a readable private key: ${messageOf(cause)}`, { cause });
   }
   const fits =
     auth.alg === 'RS384'

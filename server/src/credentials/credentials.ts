@@ -7,7 +7,7 @@
  */
 import type { HttpAuth, SmartBackendAuth, ClientCredentialsAuth } from '../config';
 import { CLIENT_ASSERTION_TYPE, loadSigningKey, signClientAssertion } from './client-assertion';
-import { createTokenCache, type IssuedToken } from './token-cache';
+import { createServiceTokenCache, type IssuedToken } from './token-cache';
 import { discoverTokenUrl, requestToken, type RemoteSystem } from './token-endpoint';
 
 export type { RemoteSystem } from './token-endpoint';
@@ -40,7 +40,7 @@ export function fixedCredentials(authorization: string | undefined): Credentials
 }
 
 function renewable(fetchToken: () => Promise<IssuedToken>): Credentials {
-  const cache = createTokenCache(fetchToken);
+  const cache = createServiceTokenCache(fetchToken);
   return {
     authorization: async () => `Bearer ${await cache.get()}`,
     refused(authorization) {

@@ -10,7 +10,7 @@ export interface IssuedToken {
   expiresInSeconds?: number;
 }
 
-export interface TokenCache {
+export interface ServiceTokenCache {
   /** A token with life left; concurrent callers share one request to the token endpoint. */
   get(): Promise<string>;
   /** Forgets `token` if it is still the one kept, so that the next get() asks for a new one. */
@@ -27,7 +27,7 @@ export function renewalTime(requestedAt: number, expiresInSeconds: number | unde
   return requestedAt + lifetimeMs - Math.min(MAX_RENEWAL_MARGIN_MS, lifetimeMs / 10);
 }
 
-export function createTokenCache(fetchToken: () => Promise<IssuedToken>, now: () => number = Date.now): TokenCache {
+export function createServiceTokenCache(fetchToken: () => Promise<IssuedToken>, now: () => number = Date.now): ServiceTokenCache {
   let kept: { token: string; renewAt: number } | undefined;
   let pending: Promise<string> | undefined;
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { ServiceRequest, ValueSet } from 'fhir/r4';
 import { isKneeRadiograph, valueSetCodes, type KneeRadiographCodes } from '../../../fhir-profiles/knee-radiograph-orders';
 import { KNEE_RADIOGRAPH_ORDERS_VALUE_SET, type OrdersConfig } from '../config';
-import { KneeTumorError } from '../errors';
+import { KneeTumorError, messageOf } from '../errors';
 import type { FhirClient } from './client';
 import { validationProblems } from './validate';
 import { findImagingStudy } from './imaging-study';
@@ -19,7 +19,7 @@ function readValueSet(file: string): ValueSet {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (cause) {
-    throw new KneeTumorError('config-invalid', `cannot read the knee radiograph order ValueSet ${file}: ${(cause as Error).message}`, { cause });
+    throw new KneeTumorError('config-invalid', `cannot read the knee radiograph order ValueSet ${file}: ${messageOf(cause)}`, { cause });
   }
   const problems = (json as { resourceType?: unknown })?.resourceType === 'ValueSet' ? validationProblems(json as ValueSet) : ['not a FHIR ValueSet'];
   if (problems.length > 0) throw new KneeTumorError('config-invalid', `the knee radiograph order ValueSet ${file} is invalid: ${problems.join('; ')}`);

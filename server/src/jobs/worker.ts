@@ -10,7 +10,7 @@
  * record, and tries again every storeRetryMs; nothing it meets takes the process down.
  */
 import type { AnalysisResult } from '../domain/analysis';
-import { asKneeTumorError, isKneeTumorError, KneeTumorError } from '../errors';
+import { asKneeTumorError, isKneeTumorError, KneeTumorError, messageOf } from '../errors';
 import type { Log } from '../log';
 import type { ResultWriter } from '../results/result-writer';
 import type { AttemptRecord, Job, JobStore, WriterOutcome, WriterTry } from './store';
@@ -199,7 +199,7 @@ export function createJobWorker(deps: WorkerDeps): JobWorker {
       if (running) await sleep();
     } catch (thrown) {
       if (isStoreFailure(thrown)) storeFailed(thrown);
-      else log('job-worker-error', { reason: (thrown as Error).message, stack: (thrown as Error).stack });
+      else log('job-worker-error', { reason: messageOf(thrown), stack: (thrown as Error).stack });
       if (running) await sleepFor(policy.storeRetryMs);
     }
   }

@@ -6,9 +6,9 @@
 import { workerData } from 'node:worker_threads';
 import type { AnalysisConfig, ModelConfig, PacsConfig } from '../config';
 import type { AnalysisResult, ModelIdentity } from '../domain/analysis';
-import { asKneeTumorError, type ErrorCode } from '../errors';
+import { asKneeTumorError, type ErrorCode, messageOf } from '../errors';
 import type { ExecutionProvider } from './detect';
-import type { StudyContext } from './locate-study';
+import type { StudyOrderContext } from './locate-study';
 import { loadPacsAnalysis } from './pacs-analysis';
 import { nativeCallGuard, timeLimitExceeded } from './thread-stop';
 
@@ -36,7 +36,7 @@ export interface AnalysisTask {
   /** Numbered from 1 by the service, which may ask the thread to stop it. */
   task: number;
   studyInstanceUid: string;
-  context?: StudyContext;
+  context?: StudyOrderContext;
 }
 
 const settings = workerData as AnalysisWorkerData;
@@ -52,7 +52,7 @@ async function outcome<T>(work: () => Promise<T>): Promise<WorkerOutcome<T>> {
   try {
     return { ok: true, value: await work() };
   } catch (thrown) {
-    const { code, reason, retryAfterMs } = asKneeTumorError(thrown, 'internal', `the analysis failed unexpectedly: ${(thrown as Error).message}`);
+    const { code, reason, retryAfterMs } = asKneeTumorError(thrown, 'internal', `the analysis failed unexpectedly: ${messageOf(thrown)}`);
     return { ok: false, error: { code, reason, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) } };
   }
 }

@@ -5,7 +5,7 @@
  * The sessions are created once and reused; the runtime does not care which weights it runs.
  */
 import * as ort from 'onnxruntime-node';
-import { KneeTumorError } from '../errors';
+import { KneeTumorError, messageOf } from '../errors';
 import type { DomainCheck, LesionBox, ModelIdentity } from '../domain/analysis';
 import type { Gray8Image } from '../imaging/gray8';
 import type { ModelConfig } from '../config';
@@ -126,9 +126,9 @@ export class EnsembleDetector {
     try {
       sessions = await createSessions(model, provider, cpu, nativeCall);
     } catch (cause) {
-      if (provider !== 'webgpu') throw new KneeTumorError('model-invalid', `onnxruntime cannot load the model: ${(cause as Error).message}`, { cause });
+      if (provider !== 'webgpu') throw new KneeTumorError('model-invalid', `onnxruntime cannot load the model: ${messageOf(cause)}`, { cause });
       // onnxruntime's message ends with the reason after a source location ("... was false. Failed to get a WebGPU adapter: ...").
-      const reason = (cause as Error).message.split('\n')[0]?.replace(/^.*\bwas false\.\s*/, '');
+      const reason = messageOf(cause).split('\n')[0]?.replace(/^.*\bwas false\.\s*/, '');
       options.warn(`the WebGPU execution provider is not available here (${reason}); running on the CPU`);
       provider = 'cpu';
       sessions = await createSessions(model, provider, cpu, nativeCall);

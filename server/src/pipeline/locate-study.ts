@@ -39,12 +39,12 @@ export interface LocatedStudy {
 }
 
 /** What is known of the study besides its images: the EHR's order for it. */
-export interface StudyContext {
+export interface StudyOrderContext {
   /** The order the study was made for, when it is a knee radiograph order, e.g. "ServiceRequest/12 (XR Knee 2 Views)". */
   kneeOrder?: string;
 }
 
-export interface KneePolicy extends StudyContext {
+export interface KneePolicy extends StudyOrderContext {
   /** The site's setting analysis.acceptUnconfirmedBodyPart: analyse (and flag) a study nothing confirms as a knee. */
   acceptUnconfirmedBodyPart?: boolean;
 }

@@ -10,7 +10,7 @@ import type { StudySource } from '../sources/study-source';
 import type { EnsembleDetector } from './detect';
 import { decidePatient, decideView } from './decide';
 import { fetchViewImage } from './fetch-images';
-import { locateStudy, type StudyContext } from './locate-study';
+import { locateStudy, type StudyOrderContext } from './locate-study';
 
 export interface AnalysisDeps {
   source: StudySource;
@@ -25,7 +25,7 @@ export interface AnalysisDeps {
 }
 
 /** The analysis of one study; `context` is what the EHR knows of it (the order that can confirm the knee). */
-export type Analyse = (studyInstanceUid: string, context?: StudyContext) => Promise<AnalysisResult>;
+export type Analyse = (studyInstanceUid: string, context?: StudyOrderContext) => Promise<AnalysisResult>;
 
 export interface AnalysisOutput {
   result: AnalysisResult;
@@ -33,7 +33,7 @@ export interface AnalysisOutput {
   images: Gray8Image[];
 }
 
-export async function analyseStudy(deps: AnalysisDeps, studyInstanceUid: string, context: StudyContext = {}): Promise<AnalysisOutput> {
+export async function analyseStudy(deps: AnalysisDeps, studyInstanceUid: string, context: StudyOrderContext = {}): Promise<AnalysisOutput> {
   const located = await locateStudy(deps.source, studyInstanceUid, { ...context, acceptUnconfirmedBodyPart: deps.acceptUnconfirmedBodyPart });
   const views = VIEW_NAMES.map((name) => located.views[name]);
   const fetched = await Promise.all(views.map((v) => fetchViewImage(deps.source, v.candidate.instance, deps.imageLimits)));
@@ -73,6 +73,6 @@ export async function analyseStudy(deps: AnalysisDeps, studyInstanceUid: string,
 }
 
 /** The analysis alone, for callers that need no images (the CDS service's job worker). */
-export async function runAnalysis(deps: AnalysisDeps, studyInstanceUid: string, context: StudyContext = {}): Promise<AnalysisResult> {
+export async function runAnalysis(deps: AnalysisDeps, studyInstanceUid: string, context: StudyOrderContext = {}): Promise<AnalysisResult> {
   return (await analyseStudy(deps, studyInstanceUid, context)).result;
 }

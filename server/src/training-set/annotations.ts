@@ -7,7 +7,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { PixelBox } from '../domain/analysis';
-import { KneeTumorError } from '../errors';
+import { KneeTumorError, messageOf } from '../errors';
 
 export interface ImageAnnotation {
   /** SOP Instance UID, or a path relative to the DICOM folder (with or without extension); the
@@ -137,7 +137,7 @@ export async function readLabelMeFolder(folder: string): Promise<ImageAnnotation
   try {
     entries = await readdir(folder, { withFileTypes: true, recursive: true });
   } catch (cause) {
-    throw new KneeTumorError('bad-request', `cannot read the LabelMe folder ${folder}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+    throw new KneeTumorError('bad-request', `cannot read the LabelMe folder ${folder}: ${(cause as NodeJS.ErrnoException).code ?? messageOf(cause)}`, { cause });
   }
   const files = entries.filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => path.join(e.parentPath, e.name)).sort();
   if (files.length === 0) throw new KneeTumorError('bad-request', `no LabelMe .json files under ${folder}`);
@@ -148,7 +148,7 @@ export async function readLabelMeFolder(folder: string): Promise<ImageAnnotation
       try {
         json = JSON.parse(await readFile(file, 'utf8'));
       } catch (cause) {
-        throw new KneeTumorError('bad-request', `${file} is not JSON: ${(cause as Error).message}`, { cause });
+        throw new KneeTumorError('bad-request', `${file} is not JSON: ${messageOf(cause)}`, { cause });
       }
       return { ...parseLabelMe(json, key, file), file };
     }),

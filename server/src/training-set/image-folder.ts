@@ -14,7 +14,7 @@ import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { PixelBox, ViewName } from '../domain/analysis';
 import type { ReferencePatient, ReferenceSet } from '../domain/reference';
-import { KneeTumorError } from '../errors';
+import { KneeTumorError, messageOf } from '../errors';
 import { boxOutside, parseReferenceSet } from '../evaluation/inputs/validate';
 import type { ImageAnnotation } from './annotations';
 import type { TrainingItem } from './items';
@@ -115,7 +115,7 @@ async function scanPictures(directory: string): Promise<Map<string, Picture>> {
   try {
     entries = await readdir(directory, { withFileTypes: true, recursive: true });
   } catch (cause) {
-    throw new KneeTumorError('bad-request', `cannot read the image folder ${directory}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+    throw new KneeTumorError('bad-request', `cannot read the image folder ${directory}: ${(cause as NodeJS.ErrnoException).code ?? messageOf(cause)}`, { cause });
   }
   const byKey = new Map<string, Picture>();
   const byId = new Map<string, Picture>();
@@ -414,7 +414,7 @@ export async function importImageFolder(input: ImageFolderInput, tableName: stri
     try {
       parseReferenceSet({ value: reference, where: 'reference.json' });
     } catch (cause) {
-      throw new KneeTumorError('internal', `the imported reference set is invalid: ${(cause as Error).message}`, { cause });
+      throw new KneeTumorError('internal', `the imported reference set is invalid: ${messageOf(cause)}`, { cause });
     }
   }
   const items: TrainingItem[] = planned.map((image) => ({

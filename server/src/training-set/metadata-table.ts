@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
-import { KneeTumorError } from '../errors';
+import { KneeTumorError, messageOf } from '../errors';
 
 export interface MetadataRow {
   /** Where the row is, for messages: "dataset.xlsx row 7". */
@@ -52,7 +52,7 @@ function readCsv(text: string, name: string): MetadataTable {
   try {
     grid = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true });
   } catch (cause) {
-    throw new KneeTumorError('bad-request', `${name} is not readable CSV: ${(cause as Error).message}`, { cause });
+    throw new KneeTumorError('bad-request', `${name} is not readable CSV: ${messageOf(cause)}`, { cause });
   }
   return toTable(grid, name, 'line');
 }
@@ -63,7 +63,7 @@ async function readXlsx(bytes: Buffer, name: string): Promise<MetadataTable> {
     // exceljs declares its own Buffer type, which Node's generic Buffer does not match.
     await workbook.xlsx.load(bytes as unknown as Parameters<typeof workbook.xlsx.load>[0]);
   } catch (cause) {
-    throw new KneeTumorError('bad-request', `${name} is not a readable XLSX workbook: ${(cause as Error).message}`, { cause });
+    throw new KneeTumorError('bad-request', `${name} is not a readable XLSX workbook: ${messageOf(cause)}`, { cause });
   }
   const sheet = workbook.worksheets[0];
   if (!sheet) throw bad(`${name} has no worksheet`);
@@ -84,7 +84,7 @@ export async function readMetadataTable(file: string): Promise<MetadataTable> {
   try {
     bytes = await readFile(file);
   } catch (cause) {
-    throw new KneeTumorError('bad-request', `cannot read the metadata table ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+    throw new KneeTumorError('bad-request', `cannot read the metadata table ${file}: ${(cause as NodeJS.ErrnoException).code ?? messageOf(cause)}`, { cause });
   }
   const extension = path.extname(file).toLowerCase();
   if (extension === '.csv') return readCsv(bytes.toString('utf8'), name);

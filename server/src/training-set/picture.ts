@@ -5,13 +5,13 @@
  * applied first, as LabelMe does when the boxes are drawn.
  */
 import sharp from 'sharp';
-import { KneeTumorError } from '../errors';
+import { KneeTumorError, messageOf } from '../errors';
 import type { Gray8Image } from '../imaging/gray8';
 
 export const PICTURE_EXTENSIONS = ['.jpg', '.jpeg', '.png'] as const;
 
 function unreadable(file: string, cause: unknown): KneeTumorError {
-  return new KneeTumorError('bad-request', `${file} cannot be read as a JPEG or PNG image: ${(cause as Error).message}`, { cause });
+  return new KneeTumorError('bad-request', `${file} cannot be read as a JPEG or PNG image: ${messageOf(cause)}`, { cause });
 }
 
 /** The picture's size as displayed (after its EXIF orientation), read from its header. */

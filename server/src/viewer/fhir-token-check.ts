@@ -12,7 +12,7 @@ import { decodeJwt } from 'jose';
 import { KneeTumorError } from '../errors';
 import { SYSTEMS, studyIdentifierValue } from '../../../fhir-profiles/codes';
 import { subjectVerdict } from '../../../fhir-profiles/patient-subject';
-import { createTokenCache } from './token-cache';
+import { createTokenCheckCache } from './token-cache';
 import { TOKEN_BROKER_PATH } from './token-broker';
 import { sessionEnded, type SmartAuthenticator, type SmartCaller } from './token-grant';
 
@@ -30,7 +30,7 @@ function statedExpiry(token: string): number | undefined {
 /** `launchPatientOf`: the patient the EHR issued a token for (the broker's binding). */
 export function createFhirTokenCheck(fhirBaseUrl: string, timeoutMs: number, launchPatientOf: (token: string) => string | undefined): SmartAuthenticator {
   const base = fhirBaseUrl.replace(/\/+$/, '');
-  const readable = createTokenCache<true>();
+  const readable = createTokenCheckCache<true>();
 
   /** A read with the app's token; what the FHIR server's refusal means for the token. */
   const read = async <T>(token: string, relativeUrl: string, what: string): Promise<T> => {

@@ -12,7 +12,7 @@ import { createFhirTokenCheck } from './fhir-token-check';
 import { createIntrospectionCheck, introspectionCredentials } from './introspection';
 import { createJwtCheck } from './jwt-check';
 import { createTokenBroker, type TokenBroker } from './token-broker';
-import { createTokenCache } from './token-cache';
+import { createTokenCheckCache } from './token-cache';
 import { sessionEnded, type SmartAuthenticator, type SmartCaller, type TokenGrant } from './token-grant';
 
 export interface SmartAccess {
@@ -23,7 +23,7 @@ export interface SmartAccess {
 
 /** A check that depends on the token alone, remembered per token. */
 function cachedPerToken(check: (token: string) => Promise<TokenGrant>): SmartAuthenticator {
-  const cache = createTokenCache<SmartCaller>();
+  const cache = createTokenCheckCache<SmartCaller>();
   return async ({ token }) => {
     if (!token) throw sessionEnded('a SMART access token is required');
     const known = cache.get(token);

@@ -10,7 +10,7 @@
  */
 import { discoverTokenUrl } from '../credentials/token-endpoint';
 import { KneeTumorError } from '../errors';
-import { createTokenCache } from './token-cache';
+import { createTokenCheckCache } from './token-cache';
 
 /** Where the app sends its token requests (fhirclient's state.tokenUri, set by client/src/launch.ts). */
 export const TOKEN_BROKER_PATH = '/app-api/token';
@@ -53,7 +53,7 @@ function jsonObject(text: string): Record<string, unknown> | undefined {
 const nonEmpty = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
 export function createTokenBroker(settings: TokenBrokerSettings): TokenBroker {
-  const bindings = createTokenCache<string>(Date.now, settings.maxTokenLifetimeSeconds);
+  const bindings = createTokenCheckCache<string>(Date.now, settings.maxTokenLifetimeSeconds);
   let tokenUrl = settings.tokenUrl;
 
   /** Remembers the patient of an issued token; a refresh answer without `patient` keeps the refresh token's. */

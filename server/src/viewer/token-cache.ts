@@ -10,7 +10,7 @@ export const MAX_CACHE_SECONDS = 300;
 /** Expired entries are swept when the cache grows past this, bounding its memory. */
 const SWEEP_ABOVE = 1000;
 
-export interface TokenCache<T> {
+export interface TokenCheckCache<T> {
   get(token: string, scope?: string): T | undefined;
   /** `expiresAt`: the token's own expiry in seconds since the epoch, when known. */
   set(token: string, value: T, expiresAt?: number, scope?: string): void;
@@ -28,7 +28,7 @@ export function cacheLifetimeMs(nowMs: number, expiresAt?: number, maxSeconds = 
 }
 
 /** `maxSeconds`: the longest an entry lives (the token broker keeps its bindings for a token's whole life). */
-export function createTokenCache<T>(now: () => number = Date.now, maxSeconds = MAX_CACHE_SECONDS): TokenCache<T> {
+export function createTokenCheckCache<T>(now: () => number = Date.now, maxSeconds = MAX_CACHE_SECONDS): TokenCheckCache<T> {
   const entries = new Map<string, { value: T; until: number }>();
   return {
     get(token, scope) {

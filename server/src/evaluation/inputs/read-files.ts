@@ -1,7 +1,7 @@
 /** Reads the evaluation's input files: JSON, or JSON Lines (one document per line) for predictions. */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { KneeTumorError } from '../../errors';
+import { KneeTumorError, messageOf } from '../../errors';
 import type { SourcedDocument } from './validate';
 
 async function readText(path: string, option: string): Promise<string> {
@@ -19,7 +19,7 @@ export async function readJsonFile(path: string, option: string): Promise<Source
   try {
     return { value: JSON.parse(text), where };
   } catch (error) {
-    throw new KneeTumorError('bad-request', `${where}: not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new KneeTumorError('bad-request', `${where}: not valid JSON (${messageOf(error)})`, { cause: error });
   }
 }
 

@@ -48,7 +48,7 @@ import {
 } from '../../../../fhir-profiles/codes';
 
 /** What the FHIR server knows about the study, found before the write. */
-export interface StudyContext {
+export interface FhirStudyRecord {
   /** e.g. "Patient/123", from ImagingStudy.subject. */
   patient: string;
   /** e.g. "ImagingStudy/456". */
@@ -183,7 +183,7 @@ interface Shared {
   subject: Reference;
 }
 
-function sharedOf(result: AnalysisResult, study: StudyContext): Shared {
+function sharedOf(result: AnalysisResult, study: FhirStudyRecord): Shared {
   const key = analysisKey(result.studyInstanceUid, result.model);
   return {
     key,
@@ -325,7 +325,7 @@ function provenanceEntry(shared: Shared, targets: Entry[]): Entry {
 }
 
 /** The Device, the patient, view and lesion Observations, the DiagnosticReport, then the Provenance of them all. */
-export function toFhirTransaction(result: AnalysisResult, study: StudyContext): Bundle<FhirResource> {
+export function toFhirTransaction(result: AnalysisResult, study: FhirStudyRecord): Bundle<FhirResource> {
   const shared = sharedOf(result, study);
   const lesionsByView = result.views.map((view) => lesionEntries(shared, view));
   const views = result.views.map((view, i) => viewEntry(shared, view, lesionsByView[i] ?? []));
